@@ -9,3 +9,5 @@ require (
 	golang.org/x/crypto/x509roots/fallback v0.0.0-20261030153154-30a33513ff6d
 	golang.org/x/time v0.16.0
 )
+
+require filippo.io/edwards25519 v1.2.0

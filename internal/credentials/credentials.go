@@ -128,8 +128,7 @@ func (c Credentials) Validate() error {
 		return err
 	}
 
-	derived := ed25519.NewKeyFromSeed(secret[:ed25519.SeedSize]).Public().(ed25519.PublicKey)
-	if !bytes.Equal(derived, public) {
+	if !bytes.Equal(derivePublicKey(secret[:ed25519.SeedSize]), public) {
 		return &FieldError{Field: FieldPublicKey, Reason: "does not match the public key derived from secret_key"}
 	}
 	if len(secret) == ed25519.PrivateKeySize && !bytes.Equal(secret[ed25519.SeedSize:], public) {
