@@ -1,6 +1,7 @@
 package relayconfig
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -122,12 +123,17 @@ func NewConfig(mode string, s Settings) Config {
 // MarshalConfig encodes config.yml with a header that says where it came
 // from.
 func MarshalConfig(c Config) ([]byte, error) {
-	body, err := yaml.Marshal(c)
-	if err != nil {
+	var buf bytes.Buffer
+	buf.WriteString("# Written by vault-relay fetch; mode " + c.Relay.Mode + ".\n")
+	encoder := yaml.NewEncoder(&buf)
+	encoder.SetIndent(2)
+	if err := encoder.Encode(c); err != nil {
 		return nil, fmt.Errorf("encode %s: %w", ConfigFile, err)
 	}
-	header := "# Written by vault-relay fetch; mode " + c.Relay.Mode + ".\n"
-	return append([]byte(header), body...), nil
+	if err := encoder.Close(); err != nil {
+		return nil, fmt.Errorf("encode %s: %w", ConfigFile, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // credentialsFile is Relay's credentials.json. Field order follows Relay's.

@@ -1,0 +1,47 @@
+# Targets a newcomer needs: `make demo` and `make test`. Everything else is
+# for development and figures.
+
+GO        ?= go
+TOOLS_DIR ?= $(CURDIR)/.cache/tools
+FUZZTIME  ?= 10m
+export TOOLS_DIR
+
+.PHONY: all build demo test test-unit tools lint fuzz bench clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/vault-relay ./cmd/fake-vault
+
+## demo: fake WorkOS Vault on loopback, then fetch and terraform against it.
+demo:
+	./scripts/demo.sh
+
+## test: run every test.
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+## test-unit: every test without building the external tools.
+test-unit:
+	$(GO) test -count=1 ./...
+
+tools:
+	./hack/install-tools.sh
+
+lint:
+	@test -z "$$(gofmt -l cmd internal)" || { gofmt -l cmd internal; exit 1; }
+	$(GO) vet ./...
+
+## fuzz: run each fuzz target for FUZZTIME.
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/credentials
+	$(GO) test -run='^$$' -fuzz='^FuzzParseQuery$$' -fuzztime=$(FUZZTIME) ./internal/tfexternal
+
+## bench: fetch end to end against curl + jq, and the Go benchmarks.
+bench:
+	$(GO) run ./hack/bench-fetch
+	$(GO) test -run='^$$' -bench=. -benchmem ./internal/...
+
+clean:
+	rm -rf bin
