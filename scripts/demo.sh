@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs vault-relay against a fake WorkOS Vault on loopback that holds freshly
+# Runs vault-relay against a fake WorkOS Vault on loopback, seeded with freshly
 # generated credentials: fetch as the init container would, fetch again with
 # the object missing (degraded mode), and the Terraform data source. Every
 # file it writes lives in a temporary directory that is removed on exit.

@@ -132,7 +132,7 @@ func (c Credentials) Validate() error {
 		return &FieldError{Field: FieldPublicKey, Reason: "does not match the public key derived from secret_key"}
 	}
 	if len(secret) == ed25519.PrivateKeySize && !bytes.Equal(secret[ed25519.SeedSize:], public) {
-		return &FieldError{Field: FieldSecretKey, Reason: "holds a public key half that does not match public_key"}
+		return &FieldError{Field: FieldSecretKey, Reason: "contains a public key half that does not match public_key"}
 	}
 
 	if err := validateID(c.ID); err != nil {
