@@ -6,12 +6,17 @@ TOOLS_DIR ?= $(CURDIR)/.cache/tools
 FUZZTIME  ?= 10m
 export TOOLS_DIR
 
-.PHONY: all build demo test test-unit tools lint fuzz bench clean
+.PHONY: all build image demo test test-unit tools lint fuzz bench clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/vault-relay ./cmd/fake-vault
+
+## image: the init-container image as an OCI layout and a docker tarball
+## under .cache/image, built without a container daemon.
+image:
+	$(GO) run ./hack/build-image -out .cache/image
 
 ## demo: fake WorkOS Vault on loopback, then fetch and terraform against it.
 demo:
