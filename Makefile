@@ -22,8 +22,9 @@ image:
 demo:
 	./scripts/demo.sh
 
-## test: run every test.
-test:
+## test: build the pinned test tools (cached under .cache/tools), then run
+## every test.
+test: tools
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
