@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -32,6 +33,12 @@ type IO struct {
 	// Retry, when its fields are set, replaces the default retry delays;
 	// the deadline still comes from --timeout.
 	Retry workos.RetryPolicy
+	// Environ is the environment of child processes such as helm. Nil
+	// means no variables.
+	Environ func() []string
+	// Signals delivers the SIGINT and SIGTERM this process receives, to
+	// forward to a running helm. Nil means the command subscribes itself.
+	Signals <-chan os.Signal
 }
 
 // command is one subcommand of vault-relay.
@@ -45,6 +52,10 @@ func commands() []command {
 	return []command{
 		{"fetch", "write credentials.json and config.yml for Relay (init container)", runFetch},
 		{"terraform", "Terraform external data source: query on stdin, credentials on stdout", runTerraform},
+		{"values", "print or write a Helm values overlay with the credentials", runValues},
+		{"install", "run helm install with the credentials overlay added", helmCommand("install")},
+		{"upgrade", "run helm upgrade with the credentials overlay added", helmCommand("upgrade")},
+		{"template", "run helm template with the credentials overlay added", helmCommand("template")},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -91,12 +102,21 @@ func (e *usageError) Unwrap() error { return e.err }
 // errHelp reports that --help was handled and the command should stop.
 var errHelp = errors.New("help requested")
 
+// exitCodeError passes a child's exit code through, such as helm's; the
+// child has already printed why it failed.
+type exitCodeError struct{ code int }
+
+func (e *exitCodeError) Error() string { return fmt.Sprintf("exit code %d", e.code) }
+
 // ExitCode maps a command's error to the process exit code.
 func ExitCode(err error) int {
 	var usage *usageError
+	var passThrough *exitCodeError
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return ExitOK
+	case errors.As(err, &passThrough):
+		return passThrough.code
 	case errors.As(err, &usage):
 		return ExitUsage
 	default:
@@ -106,7 +126,8 @@ func ExitCode(err error) int {
 
 func reportError(w io.Writer, err error) int {
 	code := ExitCode(err)
-	if code != ExitOK {
+	var passThrough *exitCodeError
+	if code != ExitOK && !errors.As(err, &passThrough) {
 		fmt.Fprintf(w, "Error: %v\n", err)
 	}
 	if code == ExitUsage {

@@ -30,17 +30,23 @@ const defaultTimeout = 60 * time.Second
 // key is never a flag value, because argv is visible to every user of the
 // machine; it comes from WORKOS_API_KEY or a file.
 type vaultFlags struct {
-	apiKeyFile string
-	apiBase    string
-	secretName string
-	timeout    time.Duration
+	apiKeyFile  string
+	apiBase     string
+	secretName  string
+	timeout     time.Duration
+	timeoutFlag string // "timeout", or "vault-timeout" beside helm's own --timeout
 }
 
-func (v *vaultFlags) register(fs *pflag.FlagSet) {
+func (v *vaultFlags) register(fs *pflag.FlagSet) { v.registerWithTimeout(fs, "timeout") }
+
+// registerWithTimeout registers the flags with the deadline flag named
+// timeoutFlag.
+func (v *vaultFlags) registerWithTimeout(fs *pflag.FlagSet, timeoutFlag string) {
+	v.timeoutFlag = timeoutFlag
 	fs.StringVar(&v.apiKeyFile, "api-key-file", "", "read the WorkOS API key from this file instead of "+envAPIKey)
 	fs.StringVar(&v.apiBase, "api-base", workos.DefaultBaseURL, "WorkOS API base URL (env "+envAPIBase+")")
 	fs.StringVar(&v.secretName, "secret-name", vaultcreds.DefaultObjectName, "name of the Vault object holding the credentials document (env "+envSecretName+")")
-	fs.DurationVar(&v.timeout, "timeout", defaultTimeout, "give up on the vault after this long, retries included (env "+envTimeout+")")
+	fs.DurationVar(&v.timeout, timeoutFlag, defaultTimeout, "give up on the vault after this long, retries included (env "+envTimeout+")")
 }
 
 // vaultSettings are the resolved settings: flag, then environment, then
@@ -61,7 +67,7 @@ func (v *vaultFlags) resolve(fs *pflag.FlagSet, getenv func(string) string) (vau
 	if !fs.Changed("secret-name") && getenv(envSecretName) != "" {
 		s.secretName = getenv(envSecretName)
 	}
-	if !fs.Changed("timeout") && getenv(envTimeout) != "" {
+	if !fs.Changed(v.timeoutFlag) && getenv(envTimeout) != "" {
 		timeout, err := time.ParseDuration(getenv(envTimeout))
 		if err != nil {
 			return s, fmt.Errorf("invalid %s %q: expected a duration such as 30s", envTimeout, getenv(envTimeout))

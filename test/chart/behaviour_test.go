@@ -688,3 +688,31 @@ func TestNotes(t *testing.T) {
 		})
 	}
 }
+
+// TestDSNWithoutAPIKeyWhenVaultDisabled renders what `vault-relay values`
+// produces for a document with a sentry_dsn: the vault disabled, inline
+// credentials and only the DSN in the backend Secret.
+func TestDSNWithoutAPIKeyWhenVaultDisabled(t *testing.T) {
+	out, err := renderYAML(t, `
+relay:
+  vault: {enabled: false}
+  credentials:
+    id: 5c1d8ba4-5c6e-4bc1-8a3c-b4e2ac4cbd21
+    publicKey: JOaR2bHZ31zYjFojC7UhPOidzfT3qOQgT9WEBw1JAKU
+    secretKey: OvXFVm1tIUi8xDTuyHX1SSqdMc8nCt2qU9IUaH5p7oU
+backend:
+  secrets:
+    SENTRY_DSN: https://0123456789abcdef@o1.ingest.example.test/42
+`)
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	var secret corev1.Secret
+	out.mustDecode(t, "Secret/backend-secret", &secret)
+	if _, ok := secret.Data["AUTH_API_KEY"]; ok {
+		t.Error("backend Secret has an AUTH_API_KEY key although none was given")
+	}
+	if string(secret.Data["SENTRY_DSN"]) != "https://0123456789abcdef@o1.ingest.example.test/42" {
+		t.Errorf("backend Secret SENTRY_DSN = %q", secret.Data["SENTRY_DSN"])
+	}
+}

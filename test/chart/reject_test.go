@@ -102,7 +102,7 @@ func TestRenderFails(t *testing.T) {
 		{
 			name:   "sentry dsn without api key",
 			values: "backend: {secrets: {SENTRY_DSN: 'https://k@o1.ingest.example.test/1'}}",
-			want:   []string{"backend.secrets.SENTRY_DSN is set but backend.secrets.AUTH_API_KEY is empty"},
+			want:   []string{"backend.secrets.SENTRY_DSN is set but backend.secrets.AUTH_API_KEY is empty", "relay.vault.enabled"},
 		},
 	}
 	for _, tt := range tests {

@@ -127,7 +127,7 @@ fails the render with a message naming the values to set.
 {{- fail (printf "relay.vault.enabled is false, so Relay needs its credentials from the chart: set relay.credentials.existingSecret to a Secret with the keys id, public_key and secret_key, or set relay.credentials.id, relay.credentials.publicKey and relay.credentials.secretKey (missing: %s)" (join ", " $missing)) -}}
 {{- end -}}
 {{- end -}}
-{{- if and .Values.backend.secrets.SENTRY_DSN (not .Values.backend.secrets.AUTH_API_KEY) -}}
-{{- fail "backend.secrets.SENTRY_DSN is set but backend.secrets.AUTH_API_KEY is empty: the chart renders the backend Secret only with AUTH_API_KEY, so set it too, or add SENTRY_DSN to the existing Secret named by backend.secretName" -}}
+{{- if and .Values.relay.vault.enabled .Values.backend.secrets.SENTRY_DSN (not .Values.backend.secrets.AUTH_API_KEY) -}}
+{{- fail "backend.secrets.SENTRY_DSN is set but backend.secrets.AUTH_API_KEY is empty: with relay.vault.enabled the rendered backend Secret must hold the API key the init container reads, so set it too, or add SENTRY_DSN to the existing Secret named by backend.secretName" -}}
 {{- end -}}
 {{- end -}}

@@ -1,0 +1,115 @@
+// Package helmrun runs the user's helm with a private values overlay: it
+// writes the overlay where only the current user can read it, places it in
+// the argument list, forwards SIGINT and SIGTERM to helm, and passes helm's
+// exit code back.
+package helmrun
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+)
+
+// Binary returns the helm to run: $HELM_BIN, which Helm sets for its
+// plugins, or "helm" from PATH.
+func Binary(getenv func(string) string) string {
+	if bin := getenv("HELM_BIN"); bin != "" {
+		return bin
+	}
+	return "helm"
+}
+
+// overlayName is the overlay's file name inside its private directory.
+const overlayName = "vault-relay-values.yaml"
+
+// WriteOverlay writes data to a new private directory (0700) as a file
+// only the current user can read (0600), and returns its path and a
+// function that removes the directory.
+func WriteOverlay(data []byte) (path string, remove func() error, err error) {
+	dir, err := os.MkdirTemp("", "vault-relay-")
+	if err != nil {
+		return "", nil, fmt.Errorf("create private directory for the values overlay: %w", err)
+	}
+	remove = func() error { return os.RemoveAll(dir) }
+
+	if err := os.Chmod(dir, 0o700); err != nil {
+		_ = remove()
+		return "", nil, fmt.Errorf("restrict the overlay directory: %w", err)
+	}
+	path = filepath.Join(dir, overlayName)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		_ = remove()
+		return "", nil, fmt.Errorf("write values overlay: %w", err)
+	}
+	return path, remove, nil
+}
+
+// WithOverlay appends `--values path` to the user's helm arguments. Helm
+// merges values files in order and applies --set, --set-string, --set-json
+// and --set-file after every file, so the overlay overrides the user's own
+// -f files and the user's --set flags still override the overlay. Arguments
+// after a "--" terminator stay last.
+func WithOverlay(args []string, path string) []string {
+	out := make([]string, 0, len(args)+2)
+	for i, arg := range args {
+		if arg == "--" {
+			out = append(out, "--values", path)
+			return append(out, args[i:]...)
+		}
+		out = append(out, arg)
+	}
+	return append(out, "--values", path)
+}
+
+// Command is one helm run.
+type Command struct {
+	Binary string
+	Args   []string
+	Env    []string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Signals delivers the signals to forward to helm while it runs.
+	Signals <-chan os.Signal
+}
+
+// Run starts helm, forwards every signal from c.Signals to it, waits for it
+// and returns its exit code. A helm ended by a signal gives 128 plus the
+// signal number, as shells report it.
+func Run(c Command) (int, error) {
+	cmd := exec.Command(c.Binary, c.Args...)
+	cmd.Env = c.Env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("start %s: %w", c.Binary, err)
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		select {
+		case sig := <-c.Signals:
+			_ = cmd.Process.Signal(sig)
+		case err := <-done:
+			return exitCode(err)
+		}
+	}
+}
+
+func exitCode(err error) (int, error) {
+	if err == nil {
+		return 0, nil
+	}
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) {
+		return 0, err
+	}
+	if status, ok := exitErr.Sys().(syscall.WaitStatus); ok && status.Signaled() {
+		return 128 + int(status.Signal()), nil
+	}
+	return exitErr.ExitCode(), nil
+}
