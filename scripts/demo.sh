@@ -53,4 +53,20 @@ echo '{"secret_name": "runlayer-sentry-credentials"}' | "$work/bin/vault-relay" 
 step "vault-relay terraform with a missing object   (every value empty)"
 echo '{"secret_name": "no-such-object"}' | "$work/bin/vault-relay" terraform 2>/dev/null
 
+step "Building the pinned Helm 4 (cached under .cache/tools after the first run)"
+"$repo/hack/install-tools.sh" helm4
+helm="${TOOLS_DIR:-$repo/.cache/tools}/helm4"
+export HELM_DATA_HOME="$work/helm/data" HELM_CONFIG_HOME="$work/helm/config" HELM_CACHE_HOME="$work/helm/cache"
+# Helm 4 links a local plugin under HELM_DATA_HOME/plugins.
+export HELM_PLUGINS="$HELM_DATA_HOME/plugins"
+"$helm" plugin install "$repo" --verify=false >/dev/null
+
+step "helm template of the bundled chart (vault mode: the init container fetches in the cluster)"
+"$helm" template relay "$repo/charts/sentry-relay" -n relay --set backend.secrets.AUTH_API_KEY=sk_test_demo |
+	sed -n '/initContainers:/,/resources:/p'
+
+step "helm vault-relay template   (credentials fetched here, passed as a private overlay; secrets redacted)"
+"$helm" vault-relay template relay "$repo/charts/sentry-relay" -n relay |
+	awk '/^kind: Secret/,/^---/' | sed -E 's/^(  (secret_key|public_key|id)): .*/\1: [REDACTED]/'
+
 step "Done; removing $work"
