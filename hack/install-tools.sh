@@ -33,10 +33,19 @@ module_version() {
     die "failed to read the version of $2 from $1/go.mod"
 }
 
+# sha256 prints the SHA-256 digest of its standard input.
+sha256() {
+  if command -v sha256sum >/dev/null 2>&1; then
+    sha256sum | cut -d' ' -f1
+  else
+    shasum -a 256 | cut -d' ' -f1
+  fi
+}
+
 # stamp_for DIR VERSION prints the stamp line describing a build.
 stamp_for() {
   local sum
-  sum="$(cat "$1/go.mod" "$1/go.sum" | sha256sum | cut -d' ' -f1)"
+  sum="$(cat "$1/go.mod" "$1/go.sum" | sha256)"
   printf 'version=%s go=%s modsum=%s\n' "$2" "${GO_VERSION}" "${sum}"
 }
 
@@ -44,7 +53,7 @@ stamp_for() {
 build_tool() {
   local name="$1" dir="$2" pkg="$3" version="$4" tags="$5" ldflags="$6"
   local out="${TOOLS_DIR}/${name}" stamp="${TOOLS_DIR}/${name}.stamp"
-  local want start elapsed rc=0
+  local want start elapsed tmp rc=0
   want="$(stamp_for "${dir}" "${version}")"
   start="${SECONDS}"
 
@@ -54,16 +63,19 @@ build_tool() {
   fi
 
   rm -f "${stamp}"
+  # A unique temporary name lets concurrent runs build without clobbering each
+  # other, and the rename keeps a half-written binary out of TOOLS_DIR.
+  tmp="$(mktemp "${out}.XXXXXX")"
   (
     cd "${dir}" &&
       CGO_ENABLED=0 go build -trimpath -buildvcs=false -p "${TOOLS_JOBS}" \
-        -tags "${tags}" -ldflags "${ldflags}" -o "${out}.tmp" "${pkg}"
+        -tags "${tags}" -ldflags "${ldflags}" -o "${tmp}" "${pkg}"
   ) || rc=$?
   if [[ "${rc}" -ne 0 ]]; then
-    rm -f "${out}.tmp"
+    rm -f "${tmp}"
     die "building ${name} ${version} (${pkg} in ${dir#"${ROOT_DIR}"/}) failed with exit code ${rc}: see the go build output above"
   fi
-  mv -f "${out}.tmp" "${out}"
+  mv -f "${tmp}" "${out}"
   printf '%s\n' "${want}" >"${stamp}"
   elapsed=$((SECONDS - start))
   log "${name} ${version}: built in ${elapsed}s"
@@ -123,6 +135,8 @@ main() {
     tools=("${ALL_TOOLS[@]}")
   fi
   mkdir -p "${TOOLS_DIR}"
+  # go build runs inside each module directory, so -o needs an absolute path.
+  TOOLS_DIR="$(cd "${TOOLS_DIR}" && pwd)"
   for tool in "${tools[@]}"; do
     case "${tool}" in
       helm3) install_helm3 ;;
