@@ -81,6 +81,10 @@ func TestBuiltImage(t *testing.T) {
 	if strings.TrimSpace(string(version)) != "9.9.9-test" {
 		t.Errorf("binary in the layer reports version %q, want 9.9.9-test", version)
 	}
+	help, _ := exec.Command(filepath.Join(out, "extracted"), "--help").Output()
+	if !strings.Contains(string(help), "fetch") || strings.Contains(string(help), "post-render") {
+		t.Errorf("the image's binary should offer fetch and leave out post-render; its help:\n%s", help)
+	}
 
 	if runtime.GOARCH == "amd64" {
 		dockerImage, err := tarball.ImageFromPath(filepath.Join(out, "vault-relay.tar"), nil)
@@ -131,7 +135,7 @@ func TestDockerfileMatchesImage(t *testing.T) {
 		"user " + imageUser:        regexp.MustCompile(`(?m)^USER ` + regexp.QuoteMeta(imageUser) + `$`),
 		"entrypoint":               regexp.MustCompile(`(?m)^ENTRYPOINT \["/vault-relay", "fetch"\]$`),
 		"binary at " + binaryPath:  regexp.MustCompile(`(?m)^COPY .* /vault-relay ` + regexp.QuoteMeta(binaryPath) + `$`),
-		"static build":             regexp.MustCompile(`CGO_ENABLED=0 go build -trimpath`),
+		"static build":             regexp.MustCompile(`CGO_ENABLED=0 go build -trimpath -buildvcs=false -tags ` + buildTags),
 	}
 	for name, re := range checks {
 		target := final

@@ -49,6 +49,10 @@ type command struct {
 }
 
 func commands() []command {
+	return append(baseCommands(), postRenderCommands()...)
+}
+
+func baseCommands() []command {
 	return []command{
 		{"fetch", "write credentials.json and config.yml for Relay (init container)", runFetch},
 		{"terraform", "Terraform external data source: query on stdin, credentials on stdout", runTerraform},

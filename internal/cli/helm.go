@@ -44,6 +44,11 @@ Flags:
       --vault-timeout duration give up on the vault after this long, retries included (env VAULT_RELAY_TIMEOUT; default 60s)
       --map FIELD=path         place a document field at a values path of another chart (repeatable)
       --log-format string      log format on stderr: text or json (default text)
+      --post-render            instead of the overlay, patch the chart's Relay workload with
+                               'vault-relay post-render' (init-container mode: no secret
+                               passes through Helm); works with any chart
+      --post-render-arg string pass an argument to post-render, such as --workload=StatefulSet/relay
+                               (repeatable)
 
 Examples:
   helm vault-relay %[1]s relay charts/sentry-relay -n relay
@@ -53,13 +58,15 @@ Examples:
 // helmFlags lists the flags vault-relay takes out of the argument list of
 // install, upgrade and template, and whether each takes a value.
 var helmFlags = map[string]bool{
-	"allow-missing": false,
-	"secret-name":   true,
-	"api-base":      true,
-	"api-key-file":  true,
-	"vault-timeout": true,
-	"map":           true,
-	"log-format":    true,
+	"allow-missing":   false,
+	"secret-name":     true,
+	"api-base":        true,
+	"api-key-file":    true,
+	"vault-timeout":   true,
+	"map":             true,
+	"log-format":      true,
+	"post-render":     false,
+	"post-render-arg": true,
 }
 
 // splitHelmArgs separates vault-relay's own flags from helm's arguments.
@@ -94,10 +101,12 @@ func splitHelmArgs(args []string) (own, helm []string, help bool, err error) {
 
 // helmOptions holds vault-relay's flags of install, upgrade and template.
 type helmOptions struct {
-	common       commonFlags
-	vault        vaultFlags
-	allowMissing bool
-	mapping      []string
+	common         commonFlags
+	vault          vaultFlags
+	allowMissing   bool
+	mapping        []string
+	postRender     bool
+	postRenderArgs []string
 }
 
 func helmCommand(subcommand string) func(context.Context, IO, []string) error {
@@ -121,11 +130,16 @@ func runHelmWithOverlay(ctx context.Context, streams IO, subcommand string, args
 	fs.BoolVar(&o.allowMissing, "allow-missing", false, "")
 	fs.StringArrayVar(&o.mapping, "map", nil, "")
 	fs.StringVar(&o.common.logFormat, "log-format", "text", "")
+	fs.BoolVar(&o.postRender, "post-render", false, "")
+	fs.StringArrayVar(&o.postRenderArgs, "post-render-arg", nil, "")
 	if err := fs.Parse(own); err != nil {
 		return &usageError{err}
 	}
 	if err := o.common.validate(); err != nil {
 		return err
+	}
+	if o.postRender {
+		return runHelmWithPostRenderer(streams, subcommand, helmArgs, o.postRenderArgs)
 	}
 	build, err := overlayBuilder(o.mapping)
 	if err != nil {

@@ -89,6 +89,30 @@ func (v *vaultFlags) resolve(fs *pflag.FlagSet, getenv func(string) string) (vau
 	return s, nil
 }
 
+// resolveWithoutKey resolves the settings that do not need the API key, for
+// commands that only name the vault object, such as post-render in
+// init-container mode.
+func (v *vaultFlags) resolveWithoutKey(fs *pflag.FlagSet, getenv func(string) string) (vaultSettings, error) {
+	withKey := func(name string) string {
+		if name == envAPIKey {
+			return "unused"
+		}
+		return getenv(name)
+	}
+	saved := v.apiKeyFile
+	v.apiKeyFile = ""
+	s, err := v.resolve(fs, withKey)
+	v.apiKeyFile = saved
+	s.apiKey = ""
+	if err != nil {
+		return s, err
+	}
+	if _, err := workos.ParseBaseURL(s.apiBase); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
 func (v *vaultFlags) readAPIKey(getenv func(string) string) (credentials.Secret, error) {
 	if v.apiKeyFile != "" {
 		data, err := os.ReadFile(v.apiKeyFile)

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -112,4 +114,53 @@ func exitCode(err error) (int, error) {
 		return 128 + int(status.Signal()), nil
 	}
 	return exitErr.ExitCode(), nil
+}
+
+// MajorVersion runs `helm version` and returns Helm's major version, such
+// as 3 or 4.
+func MajorVersion(binary string, env []string) (int, error) {
+	cmd := exec.Command(binary, "version", "--template", "{{.Version}}")
+	cmd.Env = env
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, fmt.Errorf("run %s version: %w", binary, err)
+	}
+	version := strings.TrimSpace(string(out))
+	major, _, _ := strings.Cut(strings.TrimPrefix(version, "v"), ".")
+	n, err := strconv.Atoi(major)
+	if err != nil || !strings.HasPrefix(version, "v") {
+		return 0, fmt.Errorf("run %s version: unexpected version %q", binary, version)
+	}
+	return n, nil
+}
+
+// PostRendererPlugin is the name of the Helm 4 post-renderer plugin in
+// plugins/post-renderer.
+const PostRendererPlugin = "vault-relay-post-renderer"
+
+// PostRenderArgs returns the helm flags that run `vault-relay post-render`
+// with extra arguments: Helm 3 takes the executable's path, Helm 4 the
+// name of a postrenderer/v1 plugin.
+func PostRenderArgs(major int, executable string, extra []string) []string {
+	var args []string
+	if major >= 4 {
+		args = []string{"--post-renderer", PostRendererPlugin}
+	} else {
+		args = []string{"--post-renderer", executable, "--post-renderer-args", "post-render"}
+	}
+	for _, a := range extra {
+		args = append(args, "--post-renderer-args", a)
+	}
+	return args
+}
+
+// Output runs helm with args and returns its stdout.
+func Output(binary string, env []string, args ...string) (string, error) {
+	cmd := exec.Command(binary, args...)
+	cmd.Env = env
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("run %s %s: %w", binary, strings.Join(args, " "), err)
+	}
+	return string(out), nil
 }

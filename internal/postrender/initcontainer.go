@@ -170,7 +170,7 @@ func runAsIDs(w *workload) (uid, gid int64) {
 }
 
 func mountConfigDir(container *yaml.RNode) error {
-	mounts, _ := elementsOf(lookup(container, "volumeMounts"))
+	mounts := mappingElements(lookup(container, "volumeMounts"))
 	for _, m := range mounts {
 		if fieldString(m, "mountPath") == ConfigDir && fieldString(m, "name") != ConfigVolumeName {
 			return fmt.Errorf("container %q already mounts volume %q at %s", fieldString(container, "name"), fieldString(m, "name"), ConfigDir)
@@ -190,7 +190,7 @@ func setElement(parent *yaml.RNode, field string, node *yaml.RNode, name string)
 	if err != nil {
 		return fmt.Errorf("%s: %w", field, err)
 	}
-	if list.YNode().Kind != yaml.SequenceNode {
+	if list == nil || list.YNode().Kind != yaml.SequenceNode {
 		return fmt.Errorf("%s is not a list", field)
 	}
 	return list.PipeE(yaml.ElementSetter{Keys: []string{"name"}, Values: []string{name}, Element: node.YNode()})

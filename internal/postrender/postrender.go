@@ -104,6 +104,11 @@ func (r *renderer) document(out *bytes.Buffer, doc document) error {
 	if err != nil {
 		return parseError(doc, err)
 	}
+	if !isMapping(node) {
+		// A scalar or a list at the root is no Kubernetes object.
+		out.Write(doc.raw())
+		return nil
+	}
 	if r.opts.Mode == ModeInline && r.opts.Inline.isGeneratedSecret(node) {
 		// An earlier run's Secret; the workload it serves adds it again.
 		return nil
@@ -139,11 +144,19 @@ func (r *renderer) patchObject(out *bytes.Buffer, doc document, node *yaml.RNode
 	return r.patchWorkload(out, doc, node)
 }
 
+// isMapping guards kyaml's accessors, which assume a mapping node.
+func isMapping(node *yaml.RNode) bool {
+	return node != nil && node.YNode() != nil && node.YNode().Kind == yaml.MappingNode
+}
+
 func isListKind(kind string) bool {
 	return kind == "List" || len(kind) > 4 && kind[len(kind)-4:] == "List"
 }
 
 func (r *renderer) patchWorkload(out *bytes.Buffer, doc document, node *yaml.RNode) (bool, error) {
+	if !isMapping(node) {
+		return false, nil
+	}
 	w, err := r.opts.Selector.match(node)
 	if err != nil {
 		return false, &DocumentError{Document: doc.describe(), Err: err}

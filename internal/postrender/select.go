@@ -155,15 +155,15 @@ func (s *Selector) match(object *yaml.RNode) (*workload, error) {
 		return nil, nil
 	}
 	template, err := object.Pipe(yaml.Lookup(path...))
-	if err != nil || template == nil {
+	if err != nil || !isMapping(template) {
 		return nil, nil
 	}
 	podSpec, err := template.Pipe(yaml.Lookup("spec"))
-	if err != nil || podSpec == nil {
+	if err != nil || !isMapping(podSpec) {
 		return nil, nil
 	}
 	containers, _ := podSpec.Pipe(yaml.Lookup("containers"))
-	elements, _ := elementsOf(containers)
+	elements := mappingElements(containers)
 
 	selected := false
 	switch {
@@ -209,6 +209,9 @@ func (s *Selector) pickContainer(containers []*yaml.RNode) (*yaml.RNode, error) 
 	if len(containers) == 1 {
 		return containers[0], nil
 	}
+	if len(containers) == 0 {
+		return nil, fmt.Errorf("the pod template has no containers")
+	}
 	return nil, fmt.Errorf("%d containers and none runs a %s image: name Relay's container with --container", len(containers), RelayImageSuffix)
 }
 
@@ -232,6 +235,19 @@ func IsRelayImage(image string) bool {
 		}
 	}
 	return repo == RelayImageSuffix || strings.HasSuffix(repo, "/"+RelayImageSuffix)
+}
+
+// mappingElements returns the elements of list that are mappings; a
+// container written as a scalar or null is no container.
+func mappingElements(list *yaml.RNode) []*yaml.RNode {
+	elements, _ := elementsOf(list)
+	var mappings []*yaml.RNode
+	for _, e := range elements {
+		if isMapping(e) {
+			mappings = append(mappings, e)
+		}
+	}
+	return mappings
 }
 
 func elementsOf(list *yaml.RNode) ([]*yaml.RNode, error) {
