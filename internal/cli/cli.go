@@ -57,6 +57,7 @@ func baseCommands() []command {
 		{"fetch", "write credentials.json and config.yml for Relay (init container)", runFetch},
 		{"terraform", "Terraform external data source: query on stdin, credentials on stdout", runTerraform},
 		{"values", "print or write a Helm values overlay with the credentials", runValues},
+		{"doctor", "diagnose why Relay has no credentials", runDoctor},
 		{"install", "run helm install with the credentials overlay added", helmCommand("install")},
 		{"upgrade", "run helm upgrade with the credentials overlay added", helmCommand("upgrade")},
 		{"template", "run helm template with the credentials overlay added", helmCommand("template")},

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -139,7 +140,7 @@ func runHelmWithOverlay(ctx context.Context, streams IO, subcommand string, args
 		return err
 	}
 	if o.postRender {
-		return runHelmWithPostRenderer(streams, subcommand, helmArgs, o.postRenderArgs)
+		return runHelmWithPostRenderer(ctx, streams, subcommand, helmArgs, o.postRenderArgs)
 	}
 	build, err := overlayBuilder(o.mapping)
 	if err != nil {
@@ -158,7 +159,7 @@ func runHelmWithOverlay(ctx context.Context, streams IO, subcommand string, args
 	helmArgs = append([]string{subcommand}, helmArgs...)
 	loaded, err := vaultcreds.Load(ctx, client, vault.secretName)
 	if ctx.Err() != nil {
-		return fmt.Errorf("interrupted before helm %s started", subcommand)
+		return errInterrupted
 	}
 	if err != nil {
 		reason := vaultcreds.Classify(err)
@@ -166,7 +167,7 @@ func runHelmWithOverlay(ctx context.Context, streams IO, subcommand string, args
 			return fmt.Errorf("credentials not available (%s): %w\nFix the cause, or pass --allow-missing to run helm without the overlay; the bundled chart then fetches the credentials in the cluster with its init container", reason, err)
 		}
 		logger.Warn("credentials not available; running helm without the overlay (--allow-missing)", "reason", string(reason), "error", err.Error())
-		return runHelm(streams, helmArgs)
+		return runHelm(ctx, streams, helmArgs)
 	}
 
 	data, err := build(loaded.Credentials)
@@ -179,18 +180,26 @@ func runHelmWithOverlay(ctx context.Context, streams IO, subcommand string, args
 	}
 	defer func() { _ = remove() }()
 	logger.Debug("values overlay written", "bytes", len(data), "object_id", loaded.ObjectID, "version_id", loaded.VersionID)
-	return runHelm(streams, helmrun.WithOverlay(helmArgs, path))
+	return runHelm(ctx, streams, helmrun.WithOverlay(helmArgs, path))
 }
 
+// errInterrupted reports a SIGINT or SIGTERM that came before helm started.
+var errInterrupted = errors.New("interrupted before helm started")
+
 // runHelm runs $HELM_BIN with args and the caller's streams, forwarding
-// SIGINT and SIGTERM, and turns a non-zero exit into an exitCodeError.
-func runHelm(streams IO, args []string) error {
+// SIGINT and SIGTERM, and turns a non-zero exit into an exitCodeError. It
+// subscribes to the signals before its last look at ctx, so a signal that
+// arrives in between is queued and forwarded instead of lost.
+func runHelm(ctx context.Context, streams IO, args []string) error {
 	signals := streams.Signals
 	if signals == nil {
 		ch := make(chan os.Signal, 2)
 		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 		defer signal.Stop(ch)
 		signals = ch
+	}
+	if ctx.Err() != nil {
+		return errInterrupted
 	}
 
 	code, err := helmrun.Run(helmrun.Command{
@@ -214,10 +223,12 @@ func runHelm(streams IO, args []string) error {
 // childEnv is this process's environment without the API key, which helm
 // does not need.
 func childEnv(streams IO) []string {
+	// Never nil: os/exec gives a process with a nil Env this process's
+	// whole environment, API key included.
+	env := []string{}
 	if streams.Environ == nil {
-		return nil
+		return env
 	}
-	var env []string
 	for _, kv := range streams.Environ() {
 		if !strings.HasPrefix(kv, envAPIKey+"=") {
 			env = append(env, kv)

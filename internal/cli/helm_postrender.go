@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +13,7 @@ import (
 // runHelmWithPostRenderer runs helm with vault-relay as its post-renderer,
 // in the form the running Helm version takes. Nothing is fetched here: in
 // init-container mode the pods fetch the credentials themselves.
-func runHelmWithPostRenderer(streams IO, subcommand string, helmArgs, extra []string) error {
+func runHelmWithPostRenderer(ctx context.Context, streams IO, subcommand string, helmArgs, extra []string) error {
 	binary := helmrun.Binary(streams.Getenv)
 	env := childEnv(streams)
 	major, err := helmrun.MajorVersion(binary, env)
@@ -38,7 +39,7 @@ func runHelmWithPostRenderer(streams IO, subcommand string, helmArgs, extra []st
 	args := append([]string{subcommand}, helmArgs...)
 	args = append(args, helmrun.PostRenderArgs(major, executable, extra)...)
 	streams.Environ = func() []string { return env }
-	err = runHelm(streams, args)
+	err = runHelm(ctx, streams, args)
 	if err != nil && major >= 4 {
 		reportPostRenderFailure(streams)
 	}

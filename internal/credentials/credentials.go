@@ -27,11 +27,16 @@ const (
 // invalid document like a missing one with errors.Is.
 var ErrInvalid = errors.New("invalid credentials document")
 
+// ErrKeyMismatch is wrapped, beside ErrInvalid, by the error for a public
+// key that does not belong to the secret key.
+var ErrKeyMismatch = errors.New("key pair mismatch")
+
 // FieldError names the field of the document that failed validation and why.
 // It never holds the field's value.
 type FieldError struct {
-	Field  string // document field, or "" for the document as a whole
-	Reason string
+	Field    string // document field, or "" for the document as a whole
+	Reason   string
+	mismatch bool
 }
 
 func (e *FieldError) Error() string {
@@ -41,8 +46,14 @@ func (e *FieldError) Error() string {
 	return fmt.Sprintf("%s: field %q %s", ErrInvalid, e.Field, e.Reason)
 }
 
-// Unwrap makes errors.Is(err, ErrInvalid) true.
-func (e *FieldError) Unwrap() error { return ErrInvalid }
+// Unwrap makes errors.Is(err, ErrInvalid) true, and errors.Is(err,
+// ErrKeyMismatch) for a mismatched key pair.
+func (e *FieldError) Unwrap() []error {
+	if e.mismatch {
+		return []error{ErrInvalid, ErrKeyMismatch}
+	}
+	return []error{ErrInvalid}
+}
 
 // Credentials are what Relay needs to authenticate with its upstream.
 type Credentials struct {
@@ -118,6 +129,8 @@ func describeJSONError(document []byte, err error) string {
 
 // Validate checks every field as Relay and Sentry will read it, and that the
 // public key derives from the secret key, which Relay itself does not check.
+// The checks run in the order a diagnosis wants them: the fields' formats,
+// then the key pair, then the optional DSN.
 func (c Credentials) Validate() error {
 	public, err := decodeKey(FieldPublicKey, c.PublicKey, ed25519.PublicKeySize)
 	if err != nil {
@@ -127,17 +140,17 @@ func (c Credentials) Validate() error {
 	if err != nil {
 		return err
 	}
-
-	if !bytes.Equal(derivePublicKey(secret[:ed25519.SeedSize]), public) {
-		return &FieldError{Field: FieldPublicKey, Reason: "does not match the public key derived from secret_key"}
-	}
-	if len(secret) == ed25519.PrivateKeySize && !bytes.Equal(secret[ed25519.SeedSize:], public) {
-		return &FieldError{Field: FieldSecretKey, Reason: "contains a public key half that does not match public_key"}
-	}
-
 	if err := validateID(c.ID); err != nil {
 		return err
 	}
+
+	if !bytes.Equal(derivePublicKey(secret[:ed25519.SeedSize]), public) {
+		return &FieldError{Field: FieldPublicKey, Reason: "does not match the public key derived from secret_key", mismatch: true}
+	}
+	if len(secret) == ed25519.PrivateKeySize && !bytes.Equal(secret[ed25519.SeedSize:], public) {
+		return &FieldError{Field: FieldSecretKey, Reason: "contains a public key half that does not match public_key", mismatch: true}
+	}
+
 	if !c.SentryDSN.IsZero() {
 		if err := ValidateDSN(c.SentryDSN.Reveal()); err != nil {
 			return err

@@ -220,3 +220,18 @@ func TestGenerateUsesRandomness(t *testing.T) {
 		t.Error("two generated credentials are equal")
 	}
 }
+
+func TestKeyMismatchIsDistinct(t *testing.T) {
+	otherPublic, _, _ := ed25519.GenerateKey(rand.Reader)
+	_, err := Parse(document(t, with("public_key", base64.RawURLEncoding.EncodeToString(otherPublic))))
+	if !errors.Is(err, ErrKeyMismatch) || !errors.Is(err, ErrInvalid) {
+		t.Errorf("mismatched keys: error %v, want ErrKeyMismatch and ErrInvalid", err)
+	}
+
+	// A malformed id is reported before the key pair, which a diagnosis
+	// checks after the fields' formats.
+	_, err = Parse(document(t, map[string]any{"public_key": base64.RawURLEncoding.EncodeToString(otherPublic), "secret_key": vectorSecret, "id": "x"}))
+	if errors.Is(err, ErrKeyMismatch) {
+		t.Errorf("bad id and mismatched keys: error %v, want the id reported first", err)
+	}
+}

@@ -236,6 +236,7 @@ func (c *Client) CreateObject(ctx context.Context, in CreateObjectRequest) (*Obj
 type request struct {
 	method   string
 	segments []string // unescaped path segments after the base path
+	query    string   // encoded query, without "?"
 	body     []byte
 	want     int
 }
@@ -250,6 +251,7 @@ func (c *Client) buildURL(req request) *url.URL {
 		raw.WriteString("/" + url.PathEscape(segment))
 	}
 	u.Path, u.RawPath = path.String(), raw.String()
+	u.RawQuery = req.query
 	return &u
 }
 
@@ -389,4 +391,77 @@ func parseRetryAfter(value string, now time.Time) time.Duration {
 		return at.Sub(now)
 	}
 	return 0
+}
+
+// ListItem is one entry of a list call.
+type ListItem struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ListObjects returns up to limit objects, newest first. doctor uses it to
+// check that the key is accepted independently of any object name.
+func (c *Client) ListObjects(ctx context.Context, limit int) ([]ListItem, error) {
+	var body struct {
+		Data []ListItem `json:"data"`
+	}
+	req := request{method: http.MethodGet, segments: []string{"vault", "v1", "kv"}, query: "limit=" + strconv.Itoa(limit), want: http.StatusOK}
+	if err := c.do(ctx, req, &body); err != nil {
+		return nil, err
+	}
+	return body.Data, nil
+}
+
+// UpdateObject stores a new value for object id. A non-empty versionCheck
+// makes the API reject the update with ErrConflict when the object's
+// current version differs, so a concurrent change is not overwritten.
+func (c *Client) UpdateObject(ctx context.Context, id string, value credentials.Secret, versionCheck string) (*ObjectMetadata, error) {
+	if id == "" {
+		return nil, errors.New("update vault object: empty object id")
+	}
+	payload := map[string]string{"value": value.Reveal()}
+	if versionCheck != "" {
+		payload["version_check"] = versionCheck
+	}
+	data, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("update vault object: encode request: %w", err)
+	}
+
+	// The API answers with the object's metadata, either bare or inside an
+	// object description; both shapes are accepted.
+	var body struct {
+		ObjectMetadata
+		Metadata *ObjectMetadata `json:"metadata"`
+	}
+	req := request{method: http.MethodPut, segments: []string{"vault", "v1", "kv", id}, body: data, want: http.StatusCreated}
+	if err := c.do(ctx, req, &body); err != nil {
+		return nil, err
+	}
+	if body.Metadata != nil {
+		return body.Metadata, nil
+	}
+	return &body.ObjectMetadata, nil
+}
+
+// Ping sends one unauthenticated GET to the base URL and reports whether
+// any HTTP response came back, which shows that the API is reachable and,
+// for https, that its certificate verified. The status is not checked.
+func (c *Client) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.retry.AttemptTimeout)
+	defer cancel()
+	u := *c.base
+	u.Path += "/"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("User-Agent", c.userAgent)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return &TransportError{Method: http.MethodGet, Path: u.EscapedPath(), Err: unwrapURLError(err)}
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxMessageBytes))
+	return resp.Body.Close()
 }
