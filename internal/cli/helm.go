@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/helm-vault-relay/helm-vault-relay/internal/helmrun"
+	"github.com/helm-vault-relay/helm-vault-relay/internal/overlay"
 	"github.com/helm-vault-relay/helm-vault-relay/internal/vaultcreds"
 )
 
@@ -45,6 +46,9 @@ Flags:
       --vault-timeout duration give up on the vault after this long, retries included (env VAULT_RELAY_TIMEOUT; default 60s)
       --map FIELD=path         place a document field at a values path of another chart (repeatable)
       --log-format string      log format on stderr: text or json (default text)
+      --keep-vault             keep the bundled chart's vault init container and pass only the
+                               vault object's version (relay.vault.objectVersion), so an
+                               upgrade after a rotation rolls the pods; no secret leaves the vault
       --post-render            instead of the overlay, patch the chart's Relay workload with
                                'vault-relay post-render' (init-container mode: no secret
                                passes through Helm); works with any chart
@@ -108,6 +112,7 @@ type helmOptions struct {
 	mapping        []string
 	postRender     bool
 	postRenderArgs []string
+	keepVault      bool
 }
 
 func helmCommand(subcommand string) func(context.Context, IO, []string) error {
@@ -132,6 +137,7 @@ func runHelmWithOverlay(ctx context.Context, streams IO, subcommand string, args
 	fs.StringArrayVar(&o.mapping, "map", nil, "")
 	fs.StringVar(&o.common.logFormat, "log-format", "text", "")
 	fs.BoolVar(&o.postRender, "post-render", false, "")
+	fs.BoolVar(&o.keepVault, "keep-vault", false, "")
 	fs.StringArrayVar(&o.postRenderArgs, "post-render-arg", nil, "")
 	if err := fs.Parse(own); err != nil {
 		return &usageError{err}
@@ -142,7 +148,7 @@ func runHelmWithOverlay(ctx context.Context, streams IO, subcommand string, args
 	if o.postRender {
 		return runHelmWithPostRenderer(ctx, streams, subcommand, helmArgs, o.postRenderArgs)
 	}
-	build, err := overlayBuilder(o.mapping)
+	build, err := overlayBuilder(o.mapping, o.keepVault)
 	if err != nil {
 		return &usageError{err}
 	}
@@ -170,7 +176,7 @@ func runHelmWithOverlay(ctx context.Context, streams IO, subcommand string, args
 		return runHelm(ctx, streams, helmArgs)
 	}
 
-	data, err := build(loaded.Credentials)
+	data, err := build(overlay.Source{Credentials: loaded.Credentials, VersionID: loaded.VersionID})
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/helm-vault-relay/helm-vault-relay/internal/credentials"
 	"github.com/helm-vault-relay/helm-vault-relay/internal/overlay"
 	"github.com/helm-vault-relay/helm-vault-relay/internal/relayconfig"
 	"github.com/helm-vault-relay/helm-vault-relay/internal/vaultcreds"
@@ -59,7 +58,7 @@ func runValues(ctx context.Context, streams IO, args []string) error {
 	if err := o.common.validate(); err != nil {
 		return err
 	}
-	build, err := overlayBuilder(o.mapping)
+	build, err := overlayBuilder(o.mapping, false)
 	if err != nil {
 		return &usageError{err}
 	}
@@ -77,7 +76,7 @@ func runValues(ctx context.Context, streams IO, args []string) error {
 	if err != nil {
 		return fmt.Errorf("credentials not available (%s): %w", vaultcreds.Classify(err), err)
 	}
-	data, err := build(loaded.Credentials)
+	data, err := build(overlay.Source{Credentials: loaded.Credentials, VersionID: loaded.VersionID})
 	if err != nil {
 		return err
 	}
@@ -94,21 +93,27 @@ func runValues(ctx context.Context, streams IO, args []string) error {
 }
 
 // overlayBuilder returns the function that turns credentials into overlay
-// YAML: the bundled chart's mapping, or the --map entries when given.
-func overlayBuilder(mapEntries []string) (func(credentials.Credentials) ([]byte, error), error) {
+// YAML: the bundled chart's mapping, the version-only mapping when
+// keepVault is set, or the --map entries when given.
+func overlayBuilder(mapEntries []string, keepVault bool) (func(overlay.Source) ([]byte, error), error) {
 	mapping, opts := overlay.BundledChart(), overlay.Options{DisableVault: true}
-	if len(mapEntries) > 0 {
+	switch {
+	case len(mapEntries) > 0 && keepVault:
+		return nil, fmt.Errorf("--map and --keep-vault exclude each other")
+	case keepVault:
+		mapping, opts = overlay.VersionOnly(), overlay.Options{}
+	case len(mapEntries) > 0:
 		custom, err := overlay.ParseMapping(mapEntries)
 		if err != nil {
 			return nil, err
 		}
 		mapping, opts = custom, overlay.Options{}
 	}
-	return func(creds credentials.Credentials) ([]byte, error) {
-		values, err := overlay.Build(creds, mapping, opts)
+	return func(src overlay.Source) ([]byte, error) {
+		values, err := overlay.Build(src, mapping, opts)
 		if err != nil {
 			return nil, err
 		}
-		return overlay.Marshal(values)
+		return overlay.Marshal(values, mapping.HoldsSecret())
 	}, nil
 }

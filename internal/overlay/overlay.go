@@ -15,8 +15,13 @@ import (
 	"github.com/helm-vault-relay/helm-vault-relay/internal/credentials"
 )
 
-// Fields of the credentials document that a mapping can place.
-var Fields = []string{credentials.FieldID, credentials.FieldPublicKey, credentials.FieldSecretKey, credentials.FieldSentryDSN}
+// FieldObjectVersion is the Vault object's version id, which a mapping can
+// place beside the document's fields so that a rotation changes the values.
+const FieldObjectVersion = "object_version"
+
+// Fields that a mapping can place: the credentials document's and the
+// object's version.
+var Fields = []string{credentials.FieldID, credentials.FieldPublicKey, credentials.FieldSecretKey, credentials.FieldSentryDSN, FieldObjectVersion}
 
 // Mapping places document fields at values paths. A path is a dot-separated
 // list of keys; write `\.` for a dot inside a key.
@@ -29,7 +34,21 @@ func BundledChart() Mapping {
 		credentials.FieldPublicKey: {"relay", "credentials", "publicKey"},
 		credentials.FieldSecretKey: {"relay", "credentials", "secretKey"},
 		credentials.FieldSentryDSN: {"backend", "secrets", "SENTRY_DSN"},
+		FieldObjectVersion:         {"relay", "vault", "objectVersion"},
 	}
+}
+
+// VersionOnly is the mapping for the bundled chart with its init container
+// kept: only the object's version, so an upgrade after a rotation rolls the
+// pods and no secret leaves the vault.
+func VersionOnly() Mapping {
+	return Mapping{FieldObjectVersion: {"relay", "vault", "objectVersion"}}
+}
+
+// Source is what an overlay is built from.
+type Source struct {
+	Credentials credentials.Credentials
+	VersionID   string // Vault object version; empty when the API reports none
 }
 
 // ParseMapping reads FIELD=values.path entries as given to --map.
@@ -96,9 +115,10 @@ type Options struct {
 	DisableVault bool
 }
 
-// Build returns the overlay values for creds. A field that is empty in the
-// document, such as an absent sentry_dsn, is left out.
-func Build(creds credentials.Credentials, mapping Mapping, opts Options) (map[string]any, error) {
+// Build returns the overlay values for src. A field that is empty, such as
+// an absent sentry_dsn, is left out.
+func Build(src Source, mapping Mapping, opts Options) (map[string]any, error) {
+	creds := src.Credentials
 	values := map[string]any{}
 	if opts.DisableVault {
 		if err := set(values, []string{"relay", "vault", "enabled"}, false); err != nil {
@@ -111,6 +131,7 @@ func Build(creds credentials.Credentials, mapping Mapping, opts Options) (map[st
 		credentials.FieldPublicKey: creds.PublicKey,
 		credentials.FieldSecretKey: creds.SecretKey.Reveal(),
 		credentials.FieldSentryDSN: creds.SentryDSN.Reveal(),
+		FieldObjectVersion:         src.VersionID,
 	}
 	for _, field := range sortedFields(mapping) {
 		if fieldValues[field] == "" {
@@ -158,13 +179,22 @@ func set(values map[string]any, path []string, value any) error {
 	return nil
 }
 
-// Marshal encodes the overlay as YAML, with a header that warns it holds
-// secrets.
-func Marshal(values map[string]any) ([]byte, error) {
+// Marshal encodes the overlay as YAML, with a header that warns when it
+// holds the secret key.
+func Marshal(values map[string]any, holdsSecret bool) ([]byte, error) {
 	body, err := yaml.Marshal(values)
 	if err != nil {
 		return nil, fmt.Errorf("encode values overlay: %w", err)
 	}
-	header := "# Helm values overlay written by vault-relay. It contains Relay's secret key: do not commit it.\n"
+	header := "# Helm values overlay written by vault-relay.\n"
+	if holdsSecret {
+		header = "# Helm values overlay written by vault-relay. It contains Relay's secret key: do not commit it.\n"
+	}
 	return append([]byte(header), body...), nil
+}
+
+// HoldsSecret reports whether the mapping places the secret key.
+func (m Mapping) HoldsSecret() bool {
+	_, ok := m[credentials.FieldSecretKey]
+	return ok
 }

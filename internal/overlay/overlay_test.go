@@ -32,6 +32,7 @@ relay:
         secretKey: OvXFVm1tIUi8xDTuyHX1SSqdMc8nCt2qU9IUaH5p7oU
     vault:
         enabled: false
+        objectVersion: ver_9
 `},
 		{"without dsn", credentials.Credentials{ID: testCreds.ID, PublicKey: testCreds.PublicKey, SecretKey: testCreds.SecretKey}, `relay:
     credentials:
@@ -40,15 +41,16 @@ relay:
         secretKey: OvXFVm1tIUi8xDTuyHX1SSqdMc8nCt2qU9IUaH5p7oU
     vault:
         enabled: false
+        objectVersion: ver_9
 `},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			values, err := Build(tt.creds, BundledChart(), Options{DisableVault: true})
+			values, err := Build(Source{Credentials: tt.creds, VersionID: "ver_9"}, BundledChart(), Options{DisableVault: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			data, err := Marshal(values)
+			data, err := Marshal(values, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,11 +74,11 @@ func TestCustomMapping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	values, err := Build(testCreds, mapping, Options{})
+	values, err := Build(Source{Credentials: testCreds}, mapping, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, _ := Marshal(values)
+	data, _ := Marshal(values, mapping.HoldsSecret())
 	var got map[string]any
 	if err := yaml.Unmarshal(data, &got); err != nil {
 		t.Fatal(err)
@@ -100,7 +102,7 @@ func TestParseMappingInvalid(t *testing.T) {
 	}{
 		{[]string{"secret_key"}, "expected FIELD=values.path"},
 		{[]string{"secret_key="}, "expected FIELD=values.path"},
-		{[]string{"token=relay.token"}, `unknown field "token"; known fields: id, public_key, secret_key, sentry_dsn`},
+		{[]string{"token=relay.token"}, `unknown field "token"; known fields: id, public_key, secret_key, sentry_dsn, object_version`},
 		{[]string{"id=relay..id"}, "empty key"},
 		{[]string{"id=a.b", "id=a.c"}, "mapped twice"},
 	}
@@ -117,7 +119,22 @@ func TestBuildRejectsCollidingPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Build(testCreds, mapping, Options{}); err == nil || !strings.Contains(err.Error(), "already a value") {
+	if _, err := Build(Source{Credentials: testCreds}, mapping, Options{}); err == nil || !strings.Contains(err.Error(), "already a value") {
 		t.Errorf("Build with colliding paths = %v, want an error", err)
+	}
+}
+
+func TestVersionOnly(t *testing.T) {
+	values, err := Build(Source{Credentials: testCreds, VersionID: "ver_2"}, VersionOnly(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := Marshal(values, VersionOnly().HoldsSecret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "# Helm values overlay written by vault-relay.\nrelay:\n    vault:\n        objectVersion: ver_2\n"
+	if string(data) != want {
+		t.Errorf("version-only overlay =\n%s\nwant\n%s", data, want)
 	}
 }

@@ -470,7 +470,7 @@ func TestPodAnnotations(t *testing.T) {
 	}{
 		{name: "no object version", values: "{}"},
 		{name: "object version", values: "relay: {vault: {objectVersion: v42}}", wantObjectVer: "v42"},
-		{name: "vault off ignores object version", values: "relay: {vault: {enabled: false, objectVersion: v42}, credentials: {existingSecret: x}}"},
+		{name: "vault off keeps object version", values: "relay: {vault: {enabled: false, objectVersion: v42}, credentials: {existingSecret: x}}", wantObjectVer: "v42"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
