@@ -58,6 +58,7 @@ func baseCommands() []command {
 		{"terraform", "Terraform external data source: query on stdin, credentials on stdout", runTerraform},
 		{"values", "print or write a Helm values overlay with the credentials", runValues},
 		{"doctor", "diagnose why Relay has no credentials", runDoctor},
+		{"credentials", "generate new credentials (credentials generate), optionally stored in the vault", runCredentials},
 		{"install", "run helm install with the credentials overlay added", helmCommand("install")},
 		{"upgrade", "run helm upgrade with the credentials overlay added", helmCommand("upgrade")},
 		{"template", "run helm template with the credentials overlay added", helmCommand("template")},
