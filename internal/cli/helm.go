@@ -71,6 +71,7 @@ var helmFlags = map[string]bool{
 	"map":             true,
 	"log-format":      true,
 	"post-render":     false,
+	"keep-vault":      false,
 	"post-render-arg": true,
 }
 

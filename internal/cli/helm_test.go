@@ -161,6 +161,8 @@ func TestSplitHelmArgs(t *testing.T) {
 		{"after terminator", []string{"relay", "--", "--secret-name", "x"},
 			nil, []string{"relay", "--", "--secret-name", "x"}, false},
 		{"help", []string{"relay", "--help"}, nil, []string{"relay"}, true},
+		{"rotation and post-render flags", []string{"relay", "--keep-vault", "--post-render", "--post-render-arg", "--workload=StatefulSet/r", "--wait"},
+			[]string{"--keep-vault", "--post-render", "--post-render-arg", "--workload=StatefulSet/r"}, []string{"relay", "--wait"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
