@@ -116,6 +116,9 @@ func runFetch(ctx context.Context, streams IO, args []string) error {
 	if err := os.MkdirAll(o.outDir, 0o700); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
+	if err := relayconfig.RemoveStaleTemporaries(o.outDir); err != nil {
+		return err
+	}
 	client, err := newClient(vault, streams, logger)
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ const (
 	envAPIBase    = "WORKOS_API_BASE"
 	envSecretName = "WORKOS_VAULT_SECRET_NAME"
 	envTimeout    = "VAULT_RELAY_TIMEOUT"
+	envJitter     = "VAULT_RELAY_START_JITTER"
 )
 
 // defaultTimeout bounds a whole vault read, retries included.
@@ -35,6 +36,7 @@ type vaultFlags struct {
 	secretName  string
 	timeout     time.Duration
 	timeoutFlag string // "timeout", or "vault-timeout" beside helm's own --timeout
+	startJitter time.Duration
 }
 
 func (v *vaultFlags) register(fs *pflag.FlagSet) { v.registerWithTimeout(fs, "timeout") }
@@ -47,20 +49,22 @@ func (v *vaultFlags) registerWithTimeout(fs *pflag.FlagSet, timeoutFlag string) 
 	fs.StringVar(&v.apiBase, "api-base", workos.DefaultBaseURL, "WorkOS API base URL (env "+envAPIBase+")")
 	fs.StringVar(&v.secretName, "secret-name", vaultcreds.DefaultObjectName, "name of the Vault object holding the credentials document (env "+envSecretName+")")
 	fs.DurationVar(&v.timeout, timeoutFlag, defaultTimeout, "give up on the vault after this long, retries included (env "+envTimeout+")")
+	fs.DurationVar(&v.startJitter, "start-jitter", 0, "delay the first request by a random time up to this long, to spread a fleet that starts at once (env "+envJitter+")")
 }
 
 // vaultSettings are the resolved settings: flag, then environment, then
 // default.
 type vaultSettings struct {
-	apiKey     credentials.Secret
-	apiBase    string
-	secretName string
-	timeout    time.Duration
+	apiKey      credentials.Secret
+	apiBase     string
+	secretName  string
+	timeout     time.Duration
+	startJitter time.Duration
 }
 
 // resolve applies the environment to every flag the user did not set.
 func (v *vaultFlags) resolve(fs *pflag.FlagSet, getenv func(string) string) (vaultSettings, error) {
-	s := vaultSettings{apiBase: v.apiBase, secretName: v.secretName, timeout: v.timeout}
+	s := vaultSettings{apiBase: v.apiBase, secretName: v.secretName, timeout: v.timeout, startJitter: v.startJitter}
 	if !fs.Changed("api-base") && getenv(envAPIBase) != "" {
 		s.apiBase = getenv(envAPIBase)
 	}
@@ -73,6 +77,16 @@ func (v *vaultFlags) resolve(fs *pflag.FlagSet, getenv func(string) string) (vau
 			return s, fmt.Errorf("invalid %s %q: expected a duration such as 30s", envTimeout, getenv(envTimeout))
 		}
 		s.timeout = timeout
+	}
+	if !fs.Changed("start-jitter") && getenv(envJitter) != "" {
+		jitter, err := time.ParseDuration(getenv(envJitter))
+		if err != nil || jitter < 0 {
+			return s, fmt.Errorf("invalid %s %q: expected a duration such as 10s", envJitter, getenv(envJitter))
+		}
+		s.startJitter = jitter
+	}
+	if s.startJitter < 0 || s.startJitter >= s.timeout {
+		return s, fmt.Errorf("invalid start jitter %s: must be at least 0 and below the timeout %s", s.startJitter, s.timeout)
 	}
 	if s.timeout <= 0 {
 		return s, fmt.Errorf("invalid timeout %s: must be positive", s.timeout)
@@ -137,6 +151,7 @@ func (v *vaultFlags) readAPIKey(getenv func(string) string) (credentials.Secret,
 func newClient(s vaultSettings, streams IO, logger *slog.Logger) (*workos.Client, error) {
 	retry := streams.Retry
 	retry.Deadline = s.timeout
+	retry.StartJitter = s.startJitter
 	return workos.NewClient(workos.Config{
 		BaseURL:    s.apiBase,
 		APIKey:     s.apiKey,

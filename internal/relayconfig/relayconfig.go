@@ -174,6 +174,24 @@ func writeConfig(dir string, c Config) error {
 	return WriteFileAtomic(filepath.Join(dir, ConfigFile), data, configMode)
 }
 
+// RemoveStaleTemporaries deletes temporary files an earlier writer left in
+// dir when it was killed between creating and renaming them. In a pod's
+// in-memory volume they would otherwise hold a secret until the pod goes.
+func RemoveStaleTemporaries(dir string) error {
+	for _, name := range []string{ConfigFile, CredentialsFile} {
+		matches, err := filepath.Glob(filepath.Join(dir, "."+name+".tmp-*"))
+		if err != nil {
+			return err
+		}
+		for _, m := range matches {
+			if err := os.Remove(m); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("remove stale temporary file: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
 // WriteFileAtomic writes data to a temporary file in the target's directory,
 // syncs it, sets mode and renames it over path. On any failure the temporary
 // file is removed and path is left as it was.

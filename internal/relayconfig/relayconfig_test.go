@@ -220,3 +220,16 @@ func readFile(t *testing.T, path string) []byte {
 	}
 	return data
 }
+
+func TestRemoveStaleTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{".credentials.json.tmp-123", ".config.yml.tmp-9", "keep.txt", ConfigFile} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := RemoveStaleTemporaries(dir); err != nil {
+		t.Fatal(err)
+	}
+	assertFiles(t, dir, ConfigFile, "keep.txt")
+}

@@ -489,3 +489,16 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestStartJitterDelaysFirstAttempt(t *testing.T) {
+	var count atomic.Int32
+	client, recorder := newTestClient(t, sequence(&count, 200), RetryPolicy{StartJitter: 3 * time.Second})
+
+	if _, err := client.ReadObjectByName(context.Background(), "obj"); err != nil {
+		t.Fatal(err)
+	}
+	// The test's jitter returns the whole window.
+	if len(recorder.waits) != 1 || recorder.waits[0] != 3*time.Second {
+		t.Errorf("waits = %v, want one start delay of 3s", recorder.waits)
+	}
+}

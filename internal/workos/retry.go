@@ -29,6 +29,11 @@ type RetryPolicy struct {
 	// MaxAttempts stops retrying after this many attempts; 0 means no limit
 	// other than Deadline.
 	MaxAttempts int
+	// StartJitter delays the first attempt by a random time in
+	// [0, StartJitter), so a fleet of pods that start together spreads its
+	// requests over that window instead of meeting the rate limit at once.
+	// It counts against Deadline. Default 0: start at once.
+	StartJitter time.Duration
 
 	// sleep and jitter are replaced in tests.
 	sleep  func(context.Context, time.Duration) error
@@ -112,6 +117,13 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, c.retry.Deadline)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
+
+	if wait := c.retry.jitter(c.retry.StartJitter); wait > 0 {
+		c.log.Debug("delaying the first vault request", "wait", wait.Round(time.Millisecond))
+		if err := c.retry.sleep(ctx, wait); err != nil {
+			return &RetryError{Attempts: 0, Elapsed: time.Since(start), Last: err}
+		}
+	}
 
 	for n := 0; ; n++ {
 		err := c.attemptWithTimeout(ctx, req, out)

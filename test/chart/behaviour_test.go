@@ -716,3 +716,23 @@ backend:
 		t.Errorf("backend Secret SENTRY_DSN = %q", secret.Data["SENTRY_DSN"])
 	}
 }
+
+func TestStartJitterReachesInitContainer(t *testing.T) {
+	for _, tt := range []struct {
+		values string
+		want   string
+	}{
+		{"{}", ""},
+		{"relay: {vault: {startJitter: 12s}}", "12s"},
+	} {
+		r, err := renderYAML(t, tt.values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec := deploymentOf(t, r, defaultFullname).Spec.Template.Spec
+		env := envOf(findContainer(t, spec.InitContainers, "fetch-credentials"))
+		if got := env["VAULT_RELAY_START_JITTER"].Value; got != tt.want {
+			t.Errorf("values %s: VAULT_RELAY_START_JITTER = %q, want %q", tt.values, got, tt.want)
+		}
+	}
+}
