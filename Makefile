@@ -6,7 +6,7 @@ TOOLS_DIR ?= $(CURDIR)/.cache/tools
 FUZZTIME  ?= 10m
 export TOOLS_DIR
 
-.PHONY: all build image demo test test-unit tools lint fuzz bench clean
+.PHONY: all build image demo test test-unit tools lint fuzz bench bench-fleet clean
 
 all: build
 
@@ -49,6 +49,11 @@ fuzz:
 bench:
 	$(GO) run ./hack/bench-fetch
 	$(GO) test -run='^$$' -bench=. -benchmem ./internal/...
+
+## bench-fleet: a fleet of fetchers starting at once against a rate-limited
+## fake vault, with outage, 503 and latency variants; see BENCHMARKS.md.
+bench-fleet:
+	$(GO) run ./hack/bench-fleet
 
 clean:
 	rm -rf bin
