@@ -53,7 +53,8 @@ Flags:
                                'vault-relay post-render' (init-container mode: no secret
                                passes through Helm); works with any chart
       --post-render-arg string pass an argument to post-render, such as --workload=StatefulSet/relay
-                               (repeatable)
+                               (repeatable); with --mode=inline, helm gets WORKOS_API_KEY so the
+                               post-renderer can fetch
 
 Examples:
   helm vault-relay %[1]s relay charts/sentry-relay -n relay

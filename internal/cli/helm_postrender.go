@@ -25,6 +25,24 @@ func runHelmWithPostRenderer(ctx context.Context, streams IO, subcommand string,
 		return fmt.Errorf("find the vault-relay executable for helm's --post-renderer: %w", err)
 	}
 
+	if inlineMode(extra) {
+		// Inline mode fetches inside the post-renderer, which Helm starts
+		// with its own environment, so helm needs the key this time.
+		if key := streams.Getenv(envAPIKey); key != "" {
+			env = append(env, envAPIKey+"="+key)
+		}
+	}
+
+	// The post-renderer records its failure in a file of this run only, so
+	// an earlier or a concurrent run's failure is never shown as this one's.
+	errorDir, err := os.MkdirTemp("", "vault-relay-post-render-")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(errorDir) }()
+	errorFile := filepath.Join(errorDir, "error")
+	env = append(env, envLastErrorFile+"="+errorFile)
+
 	if major >= 4 {
 		// Helm 4 finds post-renderers among plugins. The post-renderer
 		// plugin is added to the plugin path for this run only, because
@@ -41,9 +59,21 @@ func runHelmWithPostRenderer(ctx context.Context, streams IO, subcommand string,
 	streams.Environ = func() []string { return env }
 	err = runHelm(ctx, streams, args)
 	if err != nil && major >= 4 {
-		reportPostRenderFailure(streams)
+		if data, readErr := os.ReadFile(errorFile); readErr == nil {
+			fmt.Fprintf(streams.Err, "vault-relay post-render failed: %s", data)
+		}
 	}
 	return err
+}
+
+// inlineMode reports whether the post-render arguments select inline mode.
+func inlineMode(args []string) bool {
+	for i, a := range args {
+		if a == "--mode=inline" || (a == "--mode" && i+1 < len(args) && args[i+1] == "inline") {
+			return true
+		}
+	}
+	return false
 }
 
 // postRendererPluginPath returns HELM_PLUGINS with the directory that holds
@@ -70,28 +100,22 @@ func postRendererPluginPath(streams IO, binary string, env []string, executable 
 	return current + string(os.PathListSeparator) + dir, nil
 }
 
-// reportPostRenderFailure shows the post-renderer's recorded failure,
-// because Helm 4 prints only that the plugin exited with an error.
-func reportPostRenderFailure(streams IO) {
-	path, err := lastErrorPath(streams.Getenv)
-	if err != nil {
-		return
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return
-	}
-	fmt.Fprintf(streams.Err, "vault-relay post-render failed: %s", data)
-}
-
 // helmOutput runs helm and returns its stdout.
 func helmOutput(binary string, env []string, args ...string) (string, error) {
 	return helmrun.Output(binary, env, args...)
 }
 
+// envLastErrorFile names the file post-render records a failure in; the
+// wrapper sets it to a file of its own run.
+const envLastErrorFile = "VAULT_RELAY_POST_RENDER_ERROR_FILE"
+
 // lastErrorPath is where post-render keeps its last failure, because Helm
-// 4 discards a post-renderer's stderr.
+// 4 discards a post-renderer's stderr: the file the wrapper named, or a
+// file under the user's state directory.
 func lastErrorPath(getenv func(string) string) (string, error) {
+	if file := getenv(envLastErrorFile); file != "" {
+		return file, nil
+	}
 	state := getenv("XDG_STATE_HOME")
 	if state == "" {
 		home, err := os.UserHomeDir()

@@ -148,7 +148,29 @@ func (c InitContainer) apply(w *workload) error {
 	if err := mountConfigDir(w.container); err != nil {
 		return err
 	}
+	if err := removeEnv(w.container, relayCredentialVariables...); err != nil {
+		return err
+	}
 	return setConfigArg(w.container)
+}
+
+// relayCredentialVariables override credentials.json field by field when
+// Relay starts (relay-config's environment overrides), so credentials a
+// chart still wires in would silently win over the vault's.
+var relayCredentialVariables = []string{"RELAY_ID", "RELAY_PUBLIC_KEY", "RELAY_SECRET_KEY"}
+
+// removeEnv deletes the named variables from a container's env list.
+func removeEnv(container *yaml.RNode, names ...string) error {
+	env := lookup(container, "env")
+	if env == nil || env.YNode().Kind != yaml.SequenceNode {
+		return nil
+	}
+	for _, name := range names {
+		if err := env.PipeE(yaml.ElementSetter{Keys: []string{"name"}, Values: []string{name}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // runAsIDs returns the user and group Relay's container runs as, from its

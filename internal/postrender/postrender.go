@@ -92,11 +92,11 @@ type renderer struct {
 // and byte for byte otherwise.
 func (r *renderer) document(out *bytes.Buffer, doc document) error {
 	if doc.isEmpty() {
-		out.Write(doc.raw())
+		doc.writeRaw(out)
 		return nil
 	}
 	if kind, ok := doc.topLevelKind(); ok && !mayHoldWorkload(kind) && !(r.opts.Mode == ModeInline && kind == "Secret") {
-		out.Write(doc.raw())
+		doc.writeRaw(out)
 		return nil
 	}
 
@@ -106,7 +106,7 @@ func (r *renderer) document(out *bytes.Buffer, doc document) error {
 	}
 	if !isMapping(node) {
 		// A scalar or a list at the root is no Kubernetes object.
-		out.Write(doc.raw())
+		doc.writeRaw(out)
 		return nil
 	}
 	if r.opts.Mode == ModeInline && r.opts.Inline.isGeneratedSecret(node) {
@@ -119,7 +119,7 @@ func (r *renderer) document(out *bytes.Buffer, doc document) error {
 		return err
 	}
 	if !changed {
-		out.Write(doc.raw())
+		doc.writeRaw(out)
 		return nil
 	}
 	return writeNode(out, doc, node)

@@ -338,3 +338,34 @@ func TestIsRelayImage(t *testing.T) {
 		}
 	}
 }
+
+func TestInitContainerRemovesCredentialVariables(t *testing.T) {
+	input := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: r}
+spec:
+  template:
+    spec:
+      containers:
+      - name: relay
+        image: getsentry/relay
+        env:
+        - {name: RELAY_ID, valueFrom: {secretKeyRef: {name: old, key: id}}}
+        - {name: RELAY_PORT, value: "3000"}
+        - {name: RELAY_SECRET_KEY, valueFrom: {secretKeyRef: {name: old, key: secret_key}}}
+        - {name: RELAY_PUBLIC_KEY, valueFrom: {secretKeyRef: {name: old, key: public_key}}}
+`
+	result, err := Render([]byte(input), Options{Mode: ModeInitContainer, InitContainer: testInit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	relayPart := string(result.Output[bytes.Index(result.Output, []byte("containers:")):])
+	for _, name := range []string{"RELAY_ID", "RELAY_PUBLIC_KEY", "RELAY_SECRET_KEY"} {
+		if strings.Contains(relayPart, "name: "+name) {
+			t.Errorf("relay container still sets %s, which would override credentials.json", name)
+		}
+	}
+	if !strings.Contains(relayPart, "RELAY_PORT") {
+		t.Error("unrelated RELAY_PORT was removed")
+	}
+}

@@ -18,6 +18,13 @@ type document struct {
 // raw returns the document's bytes as they were read.
 func (d document) raw() []byte { return append(append([]byte{}, d.header...), d.body...) }
 
+// writeRaw writes the document's bytes as they were read, without the copy
+// raw makes.
+func (d document) writeRaw(out *bytes.Buffer) {
+	out.Write(d.header)
+	out.Write(d.body)
+}
+
 // source returns the "# Source:" path Helm 3 puts in the header, if any.
 func (d document) source() string {
 	if m := sourceComment.FindSubmatch(d.header); m != nil {
@@ -46,7 +53,9 @@ var (
 // keeps its marker line and the comment lines that follow it in header, so
 // that writing header and body back reproduces the input exactly.
 func splitDocuments(stream []byte) []document {
-	var docs []document
+	// Every marker but the first follows a line end, so this capacity
+	// avoids growing the slice for any stream.
+	docs := make([]document, 0, bytes.Count(stream, []byte("\n---"))+1)
 	start, line, startLine := 0, 1, 1
 	for pos := 0; pos < len(stream); {
 		end := bytes.IndexByte(stream[pos:], '\n')
@@ -107,9 +116,26 @@ func (d document) isEmpty() bool { return len(bytes.TrimSpace(d.body)) == 0 }
 // it, and false when the document has no kind line at column 0 (a
 // flow-style document, or an unusual layout), which must then be parsed.
 func (d document) topLevelKind() (string, bool) {
-	m := kindLine.FindSubmatch(d.body)
-	if m == nil {
-		return "", false
+	// kindLine matches within one line, so trying it on each line that
+	// starts with "kind:" finds its first match in the body. bytes.Index
+	// finds those lines much faster than the regular expression does.
+	for pos := 0; pos < len(d.body); {
+		start := 0
+		if pos > 0 || !bytes.HasPrefix(d.body, []byte("kind:")) {
+			i := bytes.Index(d.body[pos:], []byte("\nkind:"))
+			if i < 0 {
+				break
+			}
+			start = pos + i + 1
+		}
+		line := d.body[start:]
+		if end := bytes.IndexByte(line, '\n'); end >= 0 {
+			line = line[:end]
+		}
+		if m := kindLine.FindSubmatch(line); m != nil {
+			return string(m[1]), true
+		}
+		pos = start + len(line)
 	}
-	return string(m[1]), true
+	return "", false
 }

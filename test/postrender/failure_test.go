@@ -66,10 +66,10 @@ func TestNothingSelectedFails(t *testing.T) {
 	}
 }
 
-// assertFailureShown checks that the user can read why post-render
-// failed: in helm's stderr with Helm 3, which shows the post-renderer's
-// stderr; in the wrapper's report with Helm 4; and, with Helm 4 run
-// directly, through `vault-relay post-render --last-error`.
+// assertFailureShown checks that the user can read why post-render failed.
+// Helm 3 shows the post-renderer's stderr in its own. Helm 4 discards it, so
+// the wrapper prints the recorded failure, and a user of plain Helm 4 runs
+// `vault-relay post-render --last-error`.
 func assertFailureShown(t *testing.T, h *helmEnv, res result) {
 	t.Helper()
 	switch {
@@ -99,6 +99,13 @@ func assertFailureShown(t *testing.T, h *helmEnv, res result) {
 // environment.
 func lastErrorFile(h *helmEnv) string {
 	return filepath.Join(h.state, "vault-relay", "post-render-last-error")
+}
+
+// lastErrorText returns the failure post-render recorded in h's
+// environment, or "" when there is none.
+func lastErrorText(h *helmEnv) string {
+	data, _ := os.ReadFile(lastErrorFile(h))
+	return string(data)
 }
 
 // lastError runs `vault-relay post-render --last-error` in h's environment.

@@ -132,7 +132,7 @@ func installedPlugins(t *testing.T, helmName, binary string) string {
 // the directory it installs from, so a copy keeps this package's build away
 // from the repository's bin/, which other test packages running at the same
 // time install into. Helm 4.3.2 links a local plugin under
-// $HELM_DATA_HOME/plugins whatever HELM_PLUGINS says, so HELM_PLUGINS is set
+// $HELM_DATA_HOME/plugins and ignores HELM_PLUGINS, so HELM_PLUGINS is set
 // to that directory.
 func installPlugin(home, helmName, binary string) (string, error) {
 	source := filepath.Join(home, "vault-relay")
@@ -186,7 +186,12 @@ func copyCheckout(source, target string) error {
 			return err
 		}
 		if skip[rel] {
-			return filepath.SkipDir
+			if entry.IsDir() {
+				return filepath.SkipDir
+			}
+			// A .git file, as in a worktree; SkipDir here would skip the
+			// rest of the directory.
+			return nil
 		}
 		destination := filepath.Join(target, rel)
 		switch {

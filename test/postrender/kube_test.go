@@ -131,11 +131,11 @@ func admitPodTemplate(t *testing.T, server *testenv.APIServer, namespace string,
 	return nil
 }
 
-// completeJobs stands in for the Job controller, which this API server does
-// not run, until the returned function is called: Helm waits for a hook Job
-// to complete, so every Job in namespace is marked complete once it
-// appears. The stop function logs the last failed status update, which
-// explains a hook that helm then reports as timed out.
+// completeJobs replaces the Job controller, which this API server does not
+// run, until the returned function is called. Helm waits for a hook Job to
+// complete, so every Job in namespace is marked complete once it appears.
+// The returned function logs the last failed status update, which explains
+// a hook that helm then reports as timed out.
 func completeJobs(t *testing.T, server *testenv.APIServer, namespace string) (stop func()) {
 	t.Helper()
 	done := make(chan struct{})

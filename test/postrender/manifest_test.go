@@ -162,10 +162,10 @@ func countOf(list []string, value string) int {
 	return n
 }
 
-// withoutInitContainerMode returns a copy of a patched workload with what
-// init-container mode adds taken out again, and Relay's arguments set back
-// to plainArgs (nil when the chart sets none), so that it compares equal to
-// the chart's own rendering when post-render changed nothing else.
+// withoutInitContainerMode returns a copy of a patched workload without
+// what init-container mode adds, and with Relay's arguments set back to
+// plainArgs (nil when the chart sets none). The copy equals the chart's own
+// rendering when post-render changed nothing else.
 func withoutInitContainerMode(t *testing.T, workload map[string]any, plainArgs any) map[string]any {
 	t.Helper()
 	clone := deepCopy(t, workload)
