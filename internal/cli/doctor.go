@@ -18,7 +18,7 @@ the first failure, which comes with how to fix it:
 
   API key present                  exit 10
   API key shaped like a WorkOS key exit 11
-  API base reachable (TLS)         exit 12
+  API base reachable and answering exit 12
   API key accepted                 exit 13
   Vault object present             exit 14
   credentials document valid       exit 15

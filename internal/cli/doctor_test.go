@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/helm-vault-relay/helm-vault-relay/internal/workos/fake"
 )
@@ -25,6 +26,15 @@ func TestDoctorOutcomes(t *testing.T) {
 		{"rejected key", func(t *testing.T, s *fake.Server) { setFaults(fake.Faults{StatusSequence: []int{}})(t, s) },
 			map[string]string{"WORKOS_API_KEY": "sk_test_another_key_0123456789"}, "api-key-accepted", 13, "401 Unauthorized"},
 		{"forbidden", setFaultsAfterPing(403), nil, "api-key-accepted", 13, "403 Forbidden"},
+		{"server errors", setFaults(fake.Faults{Status: 500}), nil, "api-reachable", 12, "the API is failing"},
+		{"rate limited", setFaults(fake.Faults{Status: 429, RetryAfter: "1"}), nil, "api-reachable", 12, "rate limited (WorkOS allows 6,000"},
+		{"outage", setFaults(fake.Faults{Outage: time.Minute}), nil, "api-reachable", 12, "503 Service Unavailable"},
+		{"latency past timeout", setFaults(fake.Faults{Latency: 5 * time.Second}), nil, "api-reachable", 12, "timed out"},
+		{"connection reset mid-body", setFaults(fake.Faults{ResetMidBody: true}), nil, "api-reachable", 12, "connection failed"},
+		{"proxy error page", setFaults(fake.Faults{HTMLError: 502}), nil, "api-reachable", 12, "non-JSON body (text/html"},
+		{"captive portal", setFaults(fake.Faults{HTMLError: 200}), nil, "api-reachable", 12, "a proxy or captive portal"},
+		{"oversized body", setFaults(fake.Faults{OversizedBody: 2 << 20}), nil, "api-reachable", 12, "exceeds"},
+		{"rate limit 1 per second then fine", setFaults(fake.Faults{RateLimit: 1, RateBurst: 5}), nil, "", 0, "All checks passed"},
 		{"object missing", func(_ *testing.T, s *fake.Server) { s.Delete(objectName) }, nil, "object-present", 14, "credentials generate --store"},
 		{"document invalid", func(_ *testing.T, s *fake.Server) { s.Put(objectName, `{"id": 1}`) }, nil, "document-valid", 15, `field "id" is not a JSON string`},
 		{"keys mismatched", func(_ *testing.T, s *fake.Server) {

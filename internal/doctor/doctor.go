@@ -133,18 +133,23 @@ func (r *run) diagnose(ctx context.Context, cfg Config) {
 			"check DNS, firewalls and HTTPS_PROXY/NO_PROXY for "+cfg.APIBase+"; for a private CA, point SSL_CERT_FILE at its bundle")
 		return
 	}
-	r.pass(CheckReachable, cfg.APIBase)
 
-	if _, err := client.ListObjects(ctx, 1); err != nil {
-		if errors.Is(err, workos.ErrUnauthorized) || errors.Is(err, workos.ErrForbidden) {
-			r.fail(CheckKeyAccepted, err.Error(),
-				"the key was revoked, belongs to another environment, or lacks Vault access: create a key in the WorkOS environment that holds the object")
-		} else {
-			r.fail(CheckKeyAccepted, err.Error(), "the API did not answer the check; retry, and if it persists the API may be degraded")
-		}
+	// One authenticated call tells a rejected key from an API that answers
+	// with errors; the second is a reachability problem, not the key's.
+	_, err = client.ListObjects(ctx, 1)
+	switch {
+	case err == nil:
+		r.pass(CheckReachable, cfg.APIBase)
+		r.pass(CheckKeyAccepted, "")
+	case errors.Is(err, workos.ErrUnauthorized), errors.Is(err, workos.ErrForbidden):
+		r.pass(CheckReachable, cfg.APIBase)
+		r.fail(CheckKeyAccepted, err.Error(),
+			"the key was revoked, belongs to another environment, or lacks Vault access: create a key in the WorkOS environment that holds the object")
+		return
+	default:
+		r.fail(CheckReachable, "the API answered, but not usably: "+err.Error(), availabilityFix(err))
 		return
 	}
-	r.pass(CheckKeyAccepted, "")
 
 	r.checkObject(ctx, client, cfg.ObjectName)
 }
@@ -152,7 +157,7 @@ func (r *run) diagnose(ctx context.Context, cfg Config) {
 func (r *run) checkObject(ctx context.Context, client *workos.Client, name string) {
 	object, err := client.ReadObjectByName(ctx, name)
 	if err != nil {
-		fix := "the API did not return the object; retry"
+		fix := "the API failed to return the object: " + availabilityFix(err)
 		if errors.Is(err, workos.ErrNotFound) {
 			fix = fmt.Sprintf("create the object with 'vault-relay credentials generate --store --secret-name %s', or set WORKOS_VAULT_SECRET_NAME to the name that exists", name)
 		}
@@ -188,6 +193,20 @@ func (r *run) checkObject(ctx context.Context, client *workos.Client, name strin
 		r.pass(CheckDSN, "not set")
 	} else {
 		r.pass(CheckDSN, "")
+	}
+}
+
+// availabilityFix says what to do about an API that answered with errors.
+func availabilityFix(err error) string {
+	switch {
+	case errors.Is(err, workos.ErrRateLimited):
+		return "the API key is rate limited (WorkOS allows 6,000 requests a minute per key): find what else uses the key, and spread large fleets with relay.vault.startJitter"
+	case errors.Is(err, workos.ErrServer):
+		return "the API is failing; retry later, and if it persists the API may be degraded"
+	case errors.Is(err, workos.ErrInvalidResponse):
+		return "something between here and the API (a proxy or captive portal) answers instead of WorkOS: check HTTPS_PROXY and WORKOS_API_BASE"
+	default:
+		return "the connection failed or timed out; check the network path to the API and retry"
 	}
 }
 
