@@ -91,6 +91,7 @@ func (o *postRenderOptions) flags() *pflag.FlagSet {
 	fs.StringVar(&o.init.APIKeySecret, "api-key-secret", "backend-secret", "init-container mode: Secret holding the WorkOS API key")
 	fs.StringVar(&o.init.APIKeySecretKey, "api-key-secret-key", "AUTH_API_KEY", "init-container mode: key of the API key in that Secret")
 	fs.StringVar(&o.init.Timeout, "init-timeout", "60s", "init-container mode: VAULT_RELAY_TIMEOUT of the init container")
+	fs.StringVar(&o.init.StartJitter, "init-start-jitter", "", "init-container mode: VAULT_RELAY_START_JITTER of the init container, such as 20s for 1,000 replicas")
 	fs.StringVar(&o.init.Upstream, "upstream", "https://sentry.io/", "init-container mode: relay.upstream in config.yml")
 	fs.IntVar(&o.init.Port, "port", 3000, "init-container mode: relay.port in config.yml")
 	fs.StringVar(&o.init.LogLevel, "relay-log-level", "info", "init-container mode: logging.level in config.yml")

@@ -27,6 +27,7 @@ type InitContainer struct {
 	APIBase         string // WORKOS_API_BASE
 	ObjectName      string // WORKOS_VAULT_SECRET_NAME
 	Timeout         string // VAULT_RELAY_TIMEOUT, a Go duration
+	StartJitter     string // VAULT_RELAY_START_JITTER, a Go duration; empty for none
 	Upstream        string // RELAY_UPSTREAM_URL for config.yml
 	Port            int    // RELAY_PORT for config.yml
 	LogLevel        string // RELAY_LOG_LEVEL for config.yml
@@ -94,6 +95,9 @@ func (c InitContainer) spec(uid, gid int64) containerSpec {
 		{Name: "RELAY_HOST", Value: "0.0.0.0"},
 		{Name: "RELAY_PORT", Value: strconv.Itoa(c.Port)},
 		{Name: "RELAY_LOG_LEVEL", Value: c.LogLevel},
+	}
+	if c.StartJitter != "" {
+		env = append(env, envVar{Name: "VAULT_RELAY_START_JITTER", Value: c.StartJitter})
 	}
 	return containerSpec{
 		Name:      InitContainerName,
