@@ -72,18 +72,24 @@ func Run(ctx context.Context, args []string, streams IO) int {
 	if streams.Getenv == nil {
 		streams.Getenv = func(string) string { return "" }
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) >= 2 && args[0] == "help":
+		// "help fetch" is "fetch --help".
+		args = []string{args[1], "--help"}
+	case len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help":
 		printUsage(streams.Out)
 		if len(args) == 0 {
 			return ExitUsage
 		}
 		return ExitOK
+	case args[0] == "--version":
+		args = []string{"version"}
 	}
 
 	for _, cmd := range commands() {
 		if cmd.name == args[0] {
 			err := cmd.run(ctx, streams, args[1:])
-			return reportError(streams.Err, err)
+			return reportError(streams.Err, cmd.name, err)
 		}
 	}
 	fmt.Fprintf(streams.Err, "Error: unknown command %q for vault-relay\nRun 'vault-relay --help' for the list of commands.\n", args[0])
@@ -94,7 +100,7 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "vault-relay delivers Sentry Relay credentials from WorkOS Vault.")
 	fmt.Fprintln(w, "\nUsage:\n  vault-relay COMMAND [flags]\n\nCommands:")
 	for _, cmd := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", cmd.name, cmd.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", cmd.name, cmd.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'vault-relay COMMAND --help' for a command's flags and environment.")
 }
@@ -130,14 +136,14 @@ func ExitCode(err error) int {
 	}
 }
 
-func reportError(w io.Writer, err error) int {
+func reportError(w io.Writer, command string, err error) int {
 	code := ExitCode(err)
 	var passThrough *exitCodeError
 	if code != ExitOK && !errors.As(err, &passThrough) {
 		fmt.Fprintf(w, "Error: %v\n", err)
 	}
 	if code == ExitUsage {
-		fmt.Fprintln(w, "Run the command with --help for its flags.")
+		fmt.Fprintf(w, "Run 'vault-relay %s --help' for its flags.\n", command)
 	}
 	return code
 }

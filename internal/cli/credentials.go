@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -65,7 +66,7 @@ func runGenerate(ctx context.Context, streams IO, args []string) error {
 	o.vault.register(fs)
 	fs.StringVarP(&o.output, "output", "o", "", "write the credentials document to this file (mode 0600)")
 	fs.BoolVar(&o.store, "store", false, "store the document as a new WorkOS Vault object named by --secret-name")
-	fs.BoolVar(&o.overwrite, "overwrite", false, "with --store, replace an existing object (checked against its current version)")
+	fs.BoolVar(&o.overwrite, "overwrite", false, "replace an existing vault object (--store, checked against its current version) or file (-o)")
 	fs.StringVar(&o.dsn, "dsn", "", "add sentry_dsn to the document")
 	fs.StringArrayVar(&o.keyContext, "key-context", []string{"app=sentry-relay"}, "with --store, key context KEY=VALUE that selects the encryption key (repeatable)")
 	o.common.register(fs)
@@ -75,8 +76,13 @@ func runGenerate(ctx context.Context, streams IO, args []string) error {
 	if err := o.common.validate(); err != nil {
 		return err
 	}
-	if o.overwrite && !o.store {
-		return &usageError{errors.New("--overwrite needs --store")}
+	if o.overwrite && !o.store && o.output == "" {
+		return &usageError{errors.New("--overwrite needs --store or -o")}
+	}
+	if o.output != "" && !o.overwrite {
+		if _, err := os.Stat(o.output); err == nil {
+			return fmt.Errorf("%s already exists: pass --overwrite to replace it; the credentials in it may already be registered in Sentry", o.output)
+		}
 	}
 	keyContext, err := parseKeyContext(o.keyContext)
 	if err != nil {

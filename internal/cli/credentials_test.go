@@ -98,8 +98,20 @@ func TestGenerateToFile(t *testing.T) {
 	if info.Mode().Perm() != 0o600 {
 		t.Errorf("file mode = %o, want 600", info.Mode().Perm())
 	}
-	if _, err := credentials.Parse([]byte(readFile(t, path))); err != nil {
+	first := readFile(t, path)
+	if _, err := credentials.Parse([]byte(first)); err != nil {
 		t.Errorf("written document is invalid: %v", err)
+	}
+
+	again := runCommand(t, nil, "", "credentials", "generate", "-o", path)
+	if again.code != ExitFailure || !strings.Contains(again.stderr, "already exists: pass --overwrite") {
+		t.Errorf("second generate into the same file: exit %d, stderr %q; want a refusal", again.code, again.stderr)
+	}
+	if readFile(t, path) != first {
+		t.Error("the existing credentials file was replaced without --overwrite")
+	}
+	if res := runCommand(t, nil, "", "credentials", "generate", "-o", path, "--overwrite"); res.code != ExitOK || readFile(t, path) == first {
+		t.Errorf("--overwrite did not replace the file: exit %d", res.code)
 	}
 }
 
@@ -110,7 +122,7 @@ func TestGenerateInvalidInput(t *testing.T) {
 	}{
 		{[]string{"credentials"}, "missing subcommand"},
 		{[]string{"credentials", "rotate"}, `unknown subcommand "rotate"`},
-		{[]string{"credentials", "generate", "--overwrite"}, "--overwrite needs --store"},
+		{[]string{"credentials", "generate", "--overwrite"}, "--overwrite needs --store or -o"},
 		{[]string{"credentials", "generate", "--dsn", "sentry.io"}, "invalid --dsn"},
 		{[]string{"credentials", "generate", "--store", "--key-context", "app"}, "expected KEY=VALUE"},
 	}

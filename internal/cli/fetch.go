@@ -92,7 +92,10 @@ func (o *fetchOptions) applyEnv(fs *pflag.FlagSet, getenv func(string) string) e
 	if o.outDir == "" {
 		return errors.New("invalid output directory: --out and " + envConfigDir + " are empty")
 	}
-	return o.settings.Validate()
+	if err := o.settings.Validate(); err != nil {
+		return fmt.Errorf("%w (set by --upstream, --host, --port, --relay-log-level or %s, %s, %s, %s)", err, envUpstream, envHost, envPort, envLogLevel)
+	}
+	return nil
 }
 
 func runFetch(ctx context.Context, streams IO, args []string) error {

@@ -93,7 +93,8 @@ func TestFetchInvalidInput(t *testing.T) {
 		wantCode int
 		wantErr  string
 	}{
-		{"unknown flag", nil, []string{"--api-key", "x"}, ExitUsage, "unknown flag: --api-key"},
+		{"unknown flag", nil, []string{"--api-key", "x"}, ExitUsage, "Run 'vault-relay fetch --help' for its flags."},
+		{"bad port names its flag", nil, []string{"--port", "70000"}, ExitFailure, "set by --upstream, --host, --port"},
 		{"positional argument", nil, []string{"extra"}, ExitUsage, "unexpected arguments"},
 		{"bad log format", nil, []string{"--log-format", "xml"}, ExitUsage, `invalid --log-format "xml"`},
 		{"bad port env", map[string]string{"RELAY_PORT": "http"}, nil, ExitFailure, `invalid RELAY_PORT "http"`},
@@ -154,6 +155,8 @@ func TestHelp(t *testing.T) {
 		{[]string{"fetch", "--help"}, "--strict", ExitOK},
 		{[]string{"terraform", "-h"}, "api_key", ExitOK},
 		{[]string{"version"}, "dev", ExitOK},
+		{[]string{"--version"}, "dev", ExitOK},
+		{[]string{"help", "fetch"}, "--strict", ExitOK},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -7,8 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -16,6 +20,7 @@ import (
 	"github.com/helm-vault-relay/helm-vault-relay/internal/relayconfig"
 	"github.com/helm-vault-relay/helm-vault-relay/internal/vaultcreds"
 	"github.com/helm-vault-relay/helm-vault-relay/internal/version"
+	"github.com/helm-vault-relay/helm-vault-relay/internal/workos"
 )
 
 func postRenderCommands() []command {
@@ -60,8 +65,15 @@ Usage:
 
 Helm 3:
   helm install relay CHART --post-renderer vault-relay --post-renderer-args post-render
-Helm 4 (after 'helm plugin install plugins/post-renderer --verify=false'):
-  helm install relay CHART --post-renderer vault-relay-post-renderer
+Helm 3 or Helm 4, through the plugin, which adds the right flags:
+  helm vault-relay install relay CHART --post-render
+
+Helm 4 takes only a plugin name as --post-renderer; the plugin is
+plugins/post-renderer. Do not install it into a plugin directory Helm 3 also
+reads: Helm 3 rejects its plugin.yaml format and then loads no plugin at all.
+
+In init-container mode the pod's API base comes from --api-base only, not
+from WORKOS_API_BASE, which on a workstation often points at a test server.
 `
 
 // postRenderOptions holds the flags of post-render.
@@ -103,6 +115,52 @@ func (o *postRenderOptions) flags() *pflag.FlagSet {
 	o.vault.register(fs)
 	o.common.register(fs)
 	return fs
+}
+
+// quantity is the form of a Kubernetes resource quantity such as 10m, 32Mi
+// or 0.5.
+var quantity = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$`)
+
+// validateInit checks the init container's values before they go into a
+// manifest, where a mistake would only show when the pod starts.
+func (o *postRenderOptions) validateInit() error {
+	for flag, value := range map[string]string{"--init-timeout": o.init.Timeout, "--init-start-jitter": o.init.StartJitter} {
+		if value == "" && flag == "--init-start-jitter" {
+			continue
+		}
+		if d, err := time.ParseDuration(value); err != nil || d < 0 {
+			return fmt.Errorf("invalid %s %q: expected a Go duration such as 60s", flag, value)
+		}
+	}
+	for flag, value := range map[string]string{"--init-cpu": o.initCPU, "--init-memory": o.initMemory} {
+		if !quantity.MatchString(value) {
+			return fmt.Errorf("invalid %s %q: expected a Kubernetes quantity such as 10m or 32Mi", flag, value)
+		}
+	}
+	if o.init.Image == "" || strings.ContainsAny(o.init.Image, " \t") {
+		return fmt.Errorf("invalid --image %q: expected an image reference", o.init.Image)
+	}
+	return nil
+}
+
+// withoutEnv hides the named variables from getenv.
+func withoutEnv(getenv func(string) string, names ...string) func(string) string {
+	return func(name string) string {
+		for _, n := range names {
+			if n == name {
+				return ""
+			}
+		}
+		return getenv(name)
+	}
+}
+
+func hostOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 // imageTag is the init image tag matching this build.
@@ -165,9 +223,17 @@ func postRender(ctx context.Context, streams IO, fs *pflag.FlagSet, o *postRende
 		}
 		opts.Inline = postrender.Inline{Credentials: loaded.Credentials, VersionID: loaded.VersionID, SecretName: o.secretName}
 	} else {
-		vault, err := o.vault.resolveWithoutKey(fs, streams.Getenv)
+		if err := o.validateInit(); err != nil {
+			return &usageError{err}
+		}
+		// The pod reads the vault from the cluster, so the workstation's
+		// WORKOS_API_BASE, often a local test server, is not used here.
+		vault, err := o.vault.resolveWithoutKey(fs, withoutEnv(streams.Getenv, envAPIBase))
 		if err != nil {
 			return err
+		}
+		if workos.IsLoopbackHost(hostOf(vault.apiBase)) {
+			logger.Warn("the init container will read the vault at a loopback address, which inside a pod is the pod itself", "api_base", vault.apiBase)
 		}
 		opts.InitContainer = o.init
 		opts.InitContainer.APIBase = vault.apiBase

@@ -57,6 +57,24 @@ func TestPostRenderInitContainer(t *testing.T) {
 	}
 }
 
+func TestPostRenderIgnoresWorkstationAPIBase(t *testing.T) {
+	env := map[string]string{"XDG_STATE_HOME": t.TempDir(), "WORKOS_API_BASE": "http://127.0.0.1:9999"}
+
+	res := runCommand(t, env, relayDeployment, "post-render")
+
+	if res.code != ExitOK {
+		t.Fatalf("exit code = %d; stderr:\n%s", res.code, res.stderr)
+	}
+	if strings.Contains(res.stdout, "127.0.0.1:9999") || !strings.Contains(res.stdout, "value: https://api.workos.com") {
+		t.Error("the pod got the workstation's WORKOS_API_BASE instead of --api-base's default")
+	}
+
+	res = runCommand(t, env, relayDeployment, "post-render", "--api-base", "http://localhost:8080")
+	if !strings.Contains(res.stderr, "loopback address") {
+		t.Errorf("no warning for a loopback API base in the pod:\n%s", res.stderr)
+	}
+}
+
 func TestPostRenderInline(t *testing.T) {
 	_, baseURL := startVault(t)
 	env := map[string]string{"WORKOS_API_KEY": testAPIKey, "WORKOS_API_BASE": baseURL, "XDG_STATE_HOME": t.TempDir()}
@@ -94,6 +112,9 @@ func TestPostRenderFailures(t *testing.T) {
 		{"bad mode", nil, relayDeployment, []string{"--mode", "sidecar"}, ExitUsage, `invalid --mode "sidecar"`},
 		{"bad selector", nil, relayDeployment, []string{"--selector", "a in (b)"}, ExitUsage, "set-based selectors"},
 		{"bad upstream", nil, relayDeployment, []string{"--upstream", "sentry.io"}, ExitUsage, "invalid relay upstream"},
+		{"bad init timeout", nil, relayDeployment, []string{"--init-timeout", "abc"}, ExitUsage, `invalid --init-timeout "abc"`},
+		{"bad init memory", nil, relayDeployment, []string{"--init-memory", "lots"}, ExitUsage, `invalid --init-memory "lots"`},
+		{"bad init jitter", nil, relayDeployment, []string{"--init-start-jitter", "-1s"}, ExitUsage, `invalid --init-start-jitter "-1s"`},
 		{"inline without key", nil, relayDeployment, []string{"--mode", "inline"}, ExitFailure, "WORKOS_API_KEY not found"},
 		{"inline object missing", map[string]string{"WORKOS_API_KEY": testAPIKey}, relayDeployment, []string{"--mode", "inline"}, ExitFailure, "credentials not available (object not found)"},
 	}

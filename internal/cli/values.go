@@ -43,7 +43,7 @@ type valuesOptions struct {
 func (o *valuesOptions) flags() *pflag.FlagSet {
 	fs := newFlagSet("values")
 	o.vault.register(fs)
-	fs.StringVarP(&o.output, "output", "o", "", "write the overlay to this file (mode 0600) instead of stdout")
+	fs.StringVarP(&o.output, "output", "o", "", `write the overlay to this file (mode 0600) instead of stdout; "-" means stdout`)
 	fs.StringArrayVar(&o.mapping, "map", nil, "place a document field at a values path, FIELD=values.path (repeatable); replaces the bundled chart's mapping")
 	o.common.register(fs)
 	return fs
@@ -81,7 +81,7 @@ func runValues(ctx context.Context, streams IO, args []string) error {
 		return err
 	}
 
-	if o.output == "" {
+	if o.output == "" || o.output == "-" {
 		_, err := streams.Out.Write(data)
 		return err
 	}

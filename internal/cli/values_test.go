@@ -14,6 +14,10 @@ func TestValuesStdout(t *testing.T) {
 	env := map[string]string{"WORKOS_API_KEY": testAPIKey, "WORKOS_API_BASE": baseURL}
 
 	res := runCommand(t, env, "", "values")
+	dash := runCommand(t, env, "", "values", "-o", "-")
+	if dash.stdout != res.stdout || dash.code != ExitOK {
+		t.Error(`-o - did not print the overlay to stdout`)
+	}
 
 	if res.code != ExitOK {
 		t.Fatalf("exit code = %d; stderr:\n%s", res.code, res.stderr)

