@@ -6,7 +6,7 @@ TOOLS_DIR ?= $(CURDIR)/.cache/tools
 FUZZTIME  ?= 10m
 export TOOLS_DIR
 
-.PHONY: all build image demo test test-unit tools lint fuzz bench bench-fleet clean
+.PHONY: all build image demo test test-unit tools lint fuzz bench bench-fleet bench-postrender clean
 
 all: build
 
@@ -54,6 +54,13 @@ bench:
 ## fake vault, with outage, 503 and latency variants; see BENCHMARKS.md.
 bench-fleet:
 	$(GO) run ./hack/bench-fleet
+
+## bench-postrender: post-render against kustomize and yq on generated
+## streams of 500 and 5,000 documents, with kustomize and yq built into
+## .cache/bench-tools. Takes about 25 minutes, most of it kustomize.
+bench-postrender:
+	./hack/bench-postrender/install-tools.sh
+	$(GO) run ./hack/bench-postrender
 
 clean:
 	rm -rf bin
