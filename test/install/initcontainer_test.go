@@ -152,7 +152,7 @@ func renderedPodSpec(t *testing.T, manifests string) map[string]any {
 			t.Fatalf("no Deployment in the rendered chart: %v", err)
 		}
 		if doc["kind"] == "Deployment" {
-			return dig(doc, "spec", "template", "spec").(map[string]any)
+			return testenv.Dig(doc, "spec", "template", "spec").(map[string]any)
 		}
 	}
 }
@@ -180,7 +180,7 @@ func emptyDirMount(t *testing.T, pod, container map[string]any) string {
 			if volume["name"] != mount["name"] {
 				continue
 			}
-			if dig(volume, "emptyDir", "medium") != "Memory" {
+			if testenv.Dig(volume, "emptyDir", "medium") != "Memory" {
 				t.Errorf("volume %v is not an in-memory emptyDir", volume["name"])
 			}
 			return mount["mountPath"].(string)

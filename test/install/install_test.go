@@ -83,16 +83,16 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 		for caseName, valuesFile := range cases {
 			t.Run(helmName+"/"+caseName, func(t *testing.T) {
 				namespace := helmName + "-" + caseName
-				createRestrictedNamespace(t, server, namespace)
+				server.CreateRestrictedNamespace(t, namespace)
 				helm := newHelmRunner(t, helmBinary, server.Kubeconfig)
 
 				output := helm.run(t, "install", releaseName, chartDir(), "-n", namespace, "-f", valuesFile)
 				assertNoPodSecurityWarning(t, "install", output)
 				deployment := findDeployment(t, server, namespace)
-				if err := admitPodTemplate(t, server, namespace, deployment); err != nil {
+				if err := server.AdmitPodTemplate(t, namespace, deployment); err != nil {
 					t.Errorf("Pod Security admission rejects the pod template: %v", err)
 				}
-				if got := dig(deployment, "spec", "template", "metadata", "labels", "app.kubernetes.io/component"); got != "sentry-relay" {
+				if got := testenv.Dig(deployment, "spec", "template", "metadata", "labels", "app.kubernetes.io/component"); got != "sentry-relay" {
 					t.Errorf("pod template component label = %v, want sentry-relay", got)
 				}
 
@@ -100,14 +100,14 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 					"--set", "relay.podAnnotations.upgraded=yes")
 				assertNoPodSecurityWarning(t, "upgrade", output)
 				deployment = findDeployment(t, server, namespace)
-				if got := dig(deployment, "spec", "template", "metadata", "annotations", "upgraded"); got != "yes" {
+				if got := testenv.Dig(deployment, "spec", "template", "metadata", "annotations", "upgraded"); got != "yes" {
 					t.Errorf("after upgrade the pod template annotation upgraded = %v, want yes", got)
 				}
 				assertRevision(t, helm, namespace, 2)
 
 				helm.run(t, "uninstall", releaseName, "-n", namespace)
-				name := dig(deployment, "metadata", "name").(string)
-				if getObject(t, server, "/apis/apps/v1/namespaces/"+namespace+"/deployments/"+name) != nil {
+				name := testenv.Dig(deployment, "metadata", "name").(string)
+				if server.Get(t, "/apis/apps/v1/namespaces/"+namespace+"/deployments/"+name) != nil {
 					t.Errorf("deployment %s still exists after uninstall", name)
 				}
 			})

@@ -4,7 +4,6 @@
 package install
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -16,18 +15,7 @@ import (
 var apiServer *testenv.APIServer
 
 func TestMain(m *testing.M) {
-	server, err := testenv.StartAPIServer()
-	if err != nil {
-		// Without the pinned tools, Tool skips each test (or fails it under
-		// CI) with the command that builds them.
-		fmt.Fprintln(os.Stderr, "install tests: no API server:", err)
-	}
-	apiServer = server
-	code := m.Run()
-	if server != nil {
-		server.Stop()
-	}
-	os.Exit(code)
+	os.Exit(testenv.RunWithAPIServer(m, &apiServer, "install tests"))
 }
 
 // requireAPIServer returns the shared API server, or skips or fails the

@@ -45,7 +45,7 @@ func TestRotationRollsPods(t *testing.T) {
 		for _, mode := range modes {
 			t.Run(helmName+"/"+mode.name, func(t *testing.T) {
 				namespace := "rotation-" + helmName + "-" + mode.name
-				createRestrictedNamespace(t, server, namespace)
+				server.CreateRestrictedNamespace(t, namespace)
 				run := func(subcommand string) {
 					t.Helper()
 					args := append([]string{subcommand, releaseName, chartDir(), "-n", namespace, "--kubeconfig", server.Kubeconfig}, mode.extra...)
@@ -96,7 +96,7 @@ func TestRotationRollsPods(t *testing.T) {
 func podTemplateAnnotations(t *testing.T, deployment map[string]any) map[string]string {
 	t.Helper()
 	annotations := map[string]string{}
-	raw, _ := dig(deployment, "spec", "template", "metadata", "annotations").(map[string]any)
+	raw, _ := testenv.Dig(deployment, "spec", "template", "metadata", "annotations").(map[string]any)
 	for k, v := range raw {
 		annotations[k], _ = v.(string)
 	}

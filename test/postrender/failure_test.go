@@ -43,7 +43,7 @@ func TestNothingSelectedFails(t *testing.T) {
 				assertFailureShown(t, h, res)
 
 				namespace := "nothing-" + helmName + "-" + way
-				createRestrictedNamespace(t, server, namespace)
+				server.CreateRestrictedNamespace(t, namespace)
 				stop := completeJobs(t, server, namespace)
 				defer stop()
 				args := []string{releaseName, c.dir, "-n", namespace, "--timeout", helmTimeout}
@@ -58,7 +58,7 @@ func TestNothingSelectedFails(t *testing.T) {
 				}
 				assertFailureShown(t, h, res)
 				assertNoRelease(t, server, namespace)
-				if getObject(t, server, apiPath(t, namespace, c.relay)) != nil {
+				if server.Get(t, apiPath(t, namespace, c.relay)) != nil {
 					t.Errorf("the failed install created %s", c.relay)
 				}
 			})

@@ -48,7 +48,7 @@ func TestInlineMode(t *testing.T) {
 				defer func() { _ = shutdown(context.Background()) }()
 
 				namespace := "inline-" + helmName + "-" + way
-				createRestrictedNamespace(t, server, namespace)
+				server.CreateRestrictedNamespace(t, namespace)
 				stop := completeJobs(t, server, namespace)
 				defer stop()
 				h := newHelmEnv(t, helmName, way, server.Kubeconfig)
@@ -68,7 +68,7 @@ func TestInlineMode(t *testing.T) {
 				assertCredentialsSecret(t, secret)
 				relay := mustGetObject(t, server, apiPath(t, namespace, c.relay))
 				assertInlineMode(t, relay, object.Metadata.VersionID)
-				if err := admitPodTemplate(t, server, namespace, relay); err != nil {
+				if err := server.AdmitPodTemplate(t, namespace, relay); err != nil {
 					t.Errorf("Pod Security admission rejects the patched pod template: %v", err)
 				}
 				for _, key := range c.others {
@@ -81,7 +81,7 @@ func TestInlineMode(t *testing.T) {
 				assertCredentialsSecret(t, mustGetObject(t, server, apiPath(t, namespace, "Secret/"+credentialsSecret)))
 
 				h.mustRun(t, "uninstall", releaseName, "-n", namespace)
-				if getObject(t, server, apiPath(t, namespace, "Secret/"+credentialsSecret)) != nil {
+				if server.Get(t, apiPath(t, namespace, "Secret/"+credentialsSecret)) != nil {
 					t.Errorf("Secret %s still exists after uninstall", credentialsSecret)
 				}
 			})

@@ -20,7 +20,7 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 			for _, c := range testCharts() {
 				t.Run(helmName+"/"+way+"/"+c.name, func(t *testing.T) {
 					namespace := helmName + "-" + way + "-" + c.name
-					createRestrictedNamespace(t, server, namespace)
+					server.CreateRestrictedNamespace(t, namespace)
 					stop := completeJobs(t, server, namespace)
 					defer stop()
 					h := newHelmEnv(t, helmName, way, server.Kubeconfig)
@@ -30,7 +30,7 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 					assertNoPodSecurityWarning(t, res)
 					relay := mustGetObject(t, server, apiPath(t, namespace, c.relay))
 					assertInitContainerMode(t, relay)
-					if err := admitPodTemplate(t, server, namespace, relay); err != nil {
+					if err := server.AdmitPodTemplate(t, namespace, relay); err != nil {
 						t.Errorf("Pod Security admission rejects the patched pod template: %v", err)
 					}
 					for _, key := range c.others {
@@ -44,7 +44,7 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 					assertRevision(t, h, namespace, 2)
 
 					h.mustRun(t, "uninstall", releaseName, "-n", namespace)
-					if getObject(t, server, apiPath(t, namespace, c.relay)) != nil {
+					if server.Get(t, apiPath(t, namespace, c.relay)) != nil {
 						t.Errorf("%s still exists after uninstall", c.relay)
 					}
 				})

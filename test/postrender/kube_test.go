@@ -12,62 +12,10 @@ import (
 	"github.com/helm-vault-relay/helm-vault-relay/test/testenv"
 )
 
-// createRestrictedNamespace creates a namespace that enforces, warns and
-// audits at the "restricted" Pod Security level, with the default service
-// account that pods need (no controller creates it here).
-func createRestrictedNamespace(t *testing.T, server *testenv.APIServer, name string) {
-	t.Helper()
-	labels := map[string]string{}
-	for _, mode := range []string{"enforce", "warn", "audit"} {
-		labels["pod-security.kubernetes.io/"+mode] = "restricted"
-		labels["pod-security.kubernetes.io/"+mode+"-version"] = "latest"
-	}
-	mustCreate(t, server, "/api/v1/namespaces", map[string]any{
-		"apiVersion": "v1", "kind": "Namespace",
-		"metadata": map[string]any{"name": name, "labels": labels},
-	})
-	mustCreate(t, server, "/api/v1/namespaces/"+name+"/serviceaccounts", map[string]any{
-		"apiVersion": "v1", "kind": "ServiceAccount", "metadata": map[string]any{"name": "default"},
-	})
-}
-
-func mustCreate(t *testing.T, server *testenv.APIServer, path string, object any) {
-	t.Helper()
-	body, err := json.Marshal(object)
-	if err != nil {
-		t.Fatal(err)
-	}
-	status, response, err := server.Do(http.MethodPost, path, body)
-	if err != nil || status != http.StatusCreated {
-		t.Fatalf("POST %s: status %d, error %v: %s", path, status, err, response)
-	}
-}
-
-// getObject returns an object decoded from JSON, or nil when it does not
-// exist.
-func getObject(t *testing.T, server *testenv.APIServer, path string) map[string]any {
-	t.Helper()
-	status, body, err := server.Do(http.MethodGet, path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if status == http.StatusNotFound {
-		return nil
-	}
-	if status != http.StatusOK {
-		t.Fatalf("GET %s: status %d: %s", path, status, body)
-	}
-	var object map[string]any
-	if err := json.Unmarshal(body, &object); err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	return object
-}
-
 // mustGetObject returns an object, failing the test when it does not exist.
 func mustGetObject(t *testing.T, server *testenv.APIServer, path string) map[string]any {
 	t.Helper()
-	object := getObject(t, server, path)
+	object := server.Get(t, path)
 	if object == nil {
 		t.Fatalf("GET %s: not found", path)
 	}
@@ -101,34 +49,6 @@ func apiPath(t *testing.T, namespace, key string) string {
 		t.Fatalf("no API path known for kind %s", kind)
 	}
 	return fmt.Sprintf(format, namespace, name)
-}
-
-// admitPodTemplate submits a workload's pod template as a Pod with
-// dryRun=All, so that Pod Security admission enforces the namespace's level
-// on what a controller would create. It returns the API server's
-// rejection, if any.
-func admitPodTemplate(t *testing.T, server *testenv.APIServer, namespace string, workload map[string]any) error {
-	t.Helper()
-	template := deepCopy(t, dig(workload, "spec", "template").(map[string]any))
-	metadata, _ := template["metadata"].(map[string]any)
-	if metadata == nil {
-		metadata = map[string]any{}
-	}
-	metadata["name"] = fmt.Sprint(dig(workload, "metadata", "name")) + "-admission-check"
-	pod := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template["spec"]}
-	body, err := json.Marshal(pod)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	status, response, err := server.Do(http.MethodPost, "/api/v1/namespaces/"+namespace+"/pods?dryRun=All", body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if status != http.StatusCreated {
-		return fmt.Errorf("status %d: %s", status, response)
-	}
-	return nil
 }
 
 // completeJobs replaces the Job controller, which this API server does not
