@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install and update hook of the Helm plugin: builds bin/vault-relay from
-# the plugin's source with Go. Without Go it says where to put a release
+# the plugin's source with Go. Without Go it prints where to put a release
 # binary instead, and fails so that Helm reports the plugin as not ready.
 set -eu
 cd "${HELM_PLUGIN_DIR:?HELM_PLUGIN_DIR is not set: run this through helm plugin install}"

@@ -1,6 +1,6 @@
 // Command bench-fleet measures a fleet of relay pods starting at once
 // against one API key's rate limit: N fetchers against the fake WorkOS
-// Vault on loopback, limited to R requests per second and answering 429
+// Vault on loopback, limited to R requests per second and responding 429
 // with Retry-After. It runs the real vault client in goroutines for large
 // fleets, and real `vault-relay fetch` processes for a smaller one, in a
 // baseline and three fault variants, and prints a Markdown table for

@@ -18,7 +18,7 @@ import (
 // Exit codes. Every command maps its error to one of these in ExitCode.
 const (
 	ExitOK      = 0
-	ExitFailure = 1 // the command failed; the message says why
+	ExitFailure = 1 // the command failed; the error message explains why
 	ExitUsage   = 2 // invalid flags or arguments
 )
 

@@ -36,7 +36,7 @@ Examples:
 `
 
 // doctorTimeout bounds each network check of doctor, retries included;
-// a diagnosis should answer quickly rather than wait out a long outage.
+// a diagnosis should return quickly rather than wait out a long outage.
 const doctorTimeout = 15 * time.Second
 
 type doctorOptions struct {

@@ -85,7 +85,7 @@ func TestDoctorOutcomes(t *testing.T) {
 	}
 }
 
-// setFaultsAfterPing answers every vault route with status; the ping to
+// setFaultsAfterPing fails every vault route with status; the ping to
 // the base URL is not a vault route, so reachability still passes.
 func setFaultsAfterPing(status int) func(*testing.T, *fake.Server) {
 	return setFaults(fake.Faults{Status: status})

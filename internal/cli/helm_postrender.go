@@ -109,9 +109,9 @@ func helmOutput(binary string, env []string, args ...string) (string, error) {
 // wrapper sets it to a file of its own run.
 const envLastErrorFile = "VAULT_RELAY_POST_RENDER_ERROR_FILE"
 
-// lastErrorPath is where post-render keeps its last failure, because Helm
-// 4 discards a post-renderer's stderr: the file the wrapper named, or a
-// file under the user's state directory.
+// lastErrorPath returns the file post-render keeps its last failure in,
+// because Helm 4 discards a post-renderer's stderr: the file the wrapper
+// named, or a file under the user's state directory.
 func lastErrorPath(getenv func(string) string) (string, error) {
 	if file := getenv(envLastErrorFile); file != "" {
 		return file, nil

@@ -55,7 +55,7 @@ func (e *FieldError) Unwrap() []error {
 	return []error{ErrInvalid}
 }
 
-// Credentials are what Relay needs to authenticate with its upstream.
+// Credentials are the key pair and id Relay authenticates with upstream.
 type Credentials struct {
 	ID        string // Relay id, a lowercase hyphenated UUID
 	PublicKey string // Ed25519 public key, unpadded URL-safe base64 (43 characters)

@@ -5,7 +5,8 @@ import (
 	"log/slog"
 )
 
-// Redacted is what every printing path shows in place of a secret value.
+// Redacted is the marker every printing path shows in place of a secret
+// value.
 const Redacted = "[REDACTED]"
 
 // Secret is a string that never prints itself: fmt verbs, JSON encoding and

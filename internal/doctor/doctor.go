@@ -1,6 +1,6 @@
 // Package doctor diagnoses why Relay has no credentials: it runs the checks
 // from the API key to the Sentry DSN in order, stops at the first failure
-// and says how to fix it. It never reports a secret value.
+// and returns how to fix it. It never reports a secret value.
 package doctor
 
 import (
@@ -50,8 +50,8 @@ const (
 type Result struct {
 	Check
 	Status Status `json:"status"`
-	Detail string `json:"detail,omitempty"` // what was found; never a secret
-	Fix    string `json:"fix,omitempty"`    // what to do, on failure
+	Detail string `json:"detail,omitempty"` // finding, never a secret
+	Fix    string `json:"fix,omitempty"`    // remedy, on failure
 }
 
 // Report is the whole diagnosis.
@@ -67,10 +67,10 @@ type Report struct {
 	Results    []Result `json:"checks"`
 }
 
-// Config is what the diagnosis needs.
+// Config is the input of a diagnosis.
 type Config struct {
 	APIKey     credentials.Secret
-	KeySource  string // where the key came from, such as "WORKOS_API_KEY"
+	KeySource  string // source of the key, such as "WORKOS_API_KEY"
 	APIBase    string
 	ObjectName string
 	// NewClient builds the vault client for a key that passed the first
@@ -134,8 +134,8 @@ func (r *run) diagnose(ctx context.Context, cfg Config) {
 		return
 	}
 
-	// One authenticated call tells a rejected key from an API that answers
-	// with errors; the second is a reachability problem, not the key's.
+	// One authenticated call separates a rejected key from an API that
+	// responds with errors, which is a reachability problem, not the key's.
 	_, err = client.ListObjects(ctx, 1)
 	switch {
 	case err == nil:
@@ -147,7 +147,7 @@ func (r *run) diagnose(ctx context.Context, cfg Config) {
 			"the key was revoked, belongs to another environment, or lacks Vault access: create a key in the WorkOS environment that holds the object")
 		return
 	default:
-		r.fail(CheckReachable, "the API answered, but not usably: "+err.Error(), availabilityFix(err))
+		r.fail(CheckReachable, "the API responded, but not usably: "+err.Error(), availabilityFix(err))
 		return
 	}
 
@@ -196,7 +196,7 @@ func (r *run) checkObject(ctx context.Context, client *workos.Client, name strin
 	}
 }
 
-// availabilityFix says what to do about an API that answered with errors.
+// availabilityFix returns the remedy for an API that responded with errors.
 func availabilityFix(err error) string {
 	switch {
 	case errors.Is(err, workos.ErrRateLimited):
@@ -210,7 +210,8 @@ func availabilityFix(err error) string {
 	}
 }
 
-// describeKeyShape says what is wrong with a key's form without showing it.
+// describeKeyShape describes what is wrong with a key's form without
+// showing the key.
 func describeKeyShape(key string) string {
 	switch {
 	case strings.TrimSpace(key) != key:

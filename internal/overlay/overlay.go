@@ -45,7 +45,7 @@ func VersionOnly() Mapping {
 	return Mapping{FieldObjectVersion: {"relay", "vault", "objectVersion"}}
 }
 
-// Source is what an overlay is built from.
+// Source is the input of an overlay.
 type Source struct {
 	Credentials credentials.Credentials
 	VersionID   string // Vault object version; empty when the API reports none

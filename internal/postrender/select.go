@@ -124,8 +124,8 @@ func (r labelRequirement) matches(labels map[string]string) bool {
 	}
 }
 
-// describe says what the selector looks for, for the "nothing selected"
-// message.
+// describe returns what the selector looks for, for the "nothing
+// selected" message.
 func (s *Selector) describe() string {
 	switch {
 	case s.Workload != "":
@@ -148,7 +148,7 @@ type workload struct {
 
 // match reports whether object is a workload the selector picks, and if so
 // returns its parts. An error means the workload is selected but Relay's
-// container cannot be told apart.
+// container cannot be identified.
 func (s *Selector) match(object *yaml.RNode) (*workload, error) {
 	path, ok := podTemplatePaths[object.GetKind()]
 	if !ok {

@@ -42,7 +42,7 @@ func Load(ctx context.Context, reader ObjectReader, name string) (Loaded, error)
 	return Loaded{Credentials: creds, ObjectID: object.ID, VersionID: object.Metadata.VersionID}, nil
 }
 
-// Reason is why credentials are not available, in the words operators see
+// Reason is the cause of missing credentials, in the words operators see
 // in logs and in the reason= field.
 type Reason string
 

@@ -429,7 +429,7 @@ func (c *Client) UpdateObject(ctx context.Context, id string, value credentials.
 		return nil, fmt.Errorf("update vault object: encode request: %w", err)
 	}
 
-	// The API answers with the object's metadata, either bare or inside an
+	// The API responds with the object's metadata, either bare or inside an
 	// object description; both shapes are accepted.
 	var body struct {
 		ObjectMetadata

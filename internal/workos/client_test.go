@@ -55,7 +55,8 @@ func newTestClient(t *testing.T, handler http.Handler, retry RetryPolicy) (*Clie
 	return client, recorder
 }
 
-// sequence answers each request with the next status, repeating the last.
+// sequence responds to each request with the next status, repeating the
+// last.
 func sequence(count *atomic.Int32, statuses ...int) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		n := int(count.Add(1)) - 1
