@@ -252,7 +252,7 @@ func (s *Server) activeFaults() Faults {
 	return f
 }
 
-// faultPlan is what the faults do to one request, decided when it
+// faultPlan is the effect of the faults on one request, decided when it
 // arrives.
 type faultPlan struct {
 	latency       time.Duration
