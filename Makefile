@@ -3,6 +3,8 @@
 
 GO        ?= go
 TOOLS_DIR ?= $(CURDIR)/.cache/tools
+GOLANGCI_LINT_VERSION ?= v2.15.0
+GOLANGCI_LINT := $(CURDIR)/.cache/lint/$(GOLANGCI_LINT_VERSION)/golangci-lint
 FUZZTIME  ?= 10m
 export TOOLS_DIR
 
@@ -22,10 +24,9 @@ image:
 demo:
 	./scripts/demo.sh
 
-## test: build the pinned test tools (cached under .cache/tools), then run
-## every test.
-test: tools
-	$(GO) vet ./...
+## test: build the pinned test tools (cached under .cache/tools), lint, then
+## run every test.
+test: tools lint
 	$(GO) test -race -count=1 ./...
 
 ## test-unit: every test without building the external tools.
@@ -35,9 +36,14 @@ test-unit:
 tools:
 	./hack/install-tools.sh
 
-lint:
-	@test -z "$$(gofmt -l cmd internal)" || { gofmt -l cmd internal; exit 1; }
+## lint: gofmt, go vet and golangci-lint (pinned, built into .cache/lint).
+lint: $(GOLANGCI_LINT)
+	@test -z "$$(gofmt -l cmd internal hack test)" || { gofmt -l cmd internal hack test; exit 1; }
 	$(GO) vet ./...
+	$(GOLANGCI_LINT) run ./...
+
+$(GOLANGCI_LINT):
+	GOBIN=$(dir $(GOLANGCI_LINT)) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
 ## fuzz: run each fuzz target for FUZZTIME.
 fuzz:

@@ -100,7 +100,7 @@ func splitHelmArgs(args []string) (own, helm []string, help bool, err error) {
 				return nil, nil, false, &usageError{fmt.Errorf("flag --%s needs a value", name)}
 			}
 			i++
-			own = append(own, args[i])
+			own = append(own, args[i]) //nolint:gosec // i < len(args), checked above
 		}
 	}
 	return own, helm, help, nil

@@ -38,7 +38,8 @@ func WriteOverlay(data []byte) (path string, remove func() error, err error) {
 	}
 	remove = func() error { return os.RemoveAll(dir) }
 
-	if err := os.Chmod(dir, 0o700); err != nil {
+	if err := os.Chmod(dir, 0o700); err != nil { //nolint:gosec // a directory needs its x bit
+
 		_ = remove()
 		return "", nil, fmt.Errorf("restrict the overlay directory: %w", err)
 	}

@@ -96,7 +96,7 @@ func (r *renderer) document(out *bytes.Buffer, doc document) error {
 		doc.writeRaw(out)
 		return nil
 	}
-	if kind, ok := doc.topLevelKind(); ok && !mayHoldWorkload(kind) && !(r.opts.Mode == ModeInline && kind == "Secret") {
+	if kind, ok := doc.topLevelKind(); ok && !mayHoldWorkload(kind) && (r.opts.Mode != ModeInline || kind != "Secret") {
 		doc.writeRaw(out)
 		return nil
 	}

@@ -58,7 +58,7 @@ func newTestClient(t *testing.T, handler http.Handler, retry RetryPolicy) (*Clie
 // sequence responds to each request with the next status, repeating the
 // last.
 func sequence(count *atomic.Int32, statuses ...int) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, _ *http.Request) {
 		n := int(count.Add(1)) - 1
 		status := statuses[min(n, len(statuses)-1)]
 		w.Header().Set("X-Request-ID", fmt.Sprintf("req_%d", n))

@@ -96,7 +96,9 @@ func fullJitter(window time.Duration) time.Duration {
 	if window <= 0 {
 		return 0
 	}
-	return rand.N(window)
+	// Jitter spreads retries; it needs no unpredictability, so math/rand.
+	return rand.N(window) //nolint:gosec // not security-sensitive
+
 }
 
 func sleepContext(ctx context.Context, d time.Duration) error {

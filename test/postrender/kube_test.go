@@ -89,8 +89,11 @@ func completeJobs(t *testing.T, server *testenv.APIServer, namespace string) (st
 func completeJobsOnce(server *testenv.APIServer, namespace string) error {
 	path := "/apis/batch/v1/namespaces/" + namespace + "/jobs"
 	status, body, err := server.Do(http.MethodGet, path, nil)
-	if err != nil || status != http.StatusOK {
-		return fmt.Errorf("GET %s: status %d, error %v: %s", path, status, err, body)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d: %s", path, status, body)
 	}
 	var list struct {
 		Items []map[string]any `json:"items"`
@@ -118,8 +121,11 @@ func completeJobsOnce(server *testenv.APIServer, namespace string) error {
 		}
 		statusPath := path + "/" + fmt.Sprint(dig(job, "metadata", "name")) + "/status"
 		code, response, err := server.Do(http.MethodPut, statusPath, update)
-		if err != nil || code != http.StatusOK {
-			return fmt.Errorf("PUT %s: status %d, error %v: %s", statusPath, code, err, response)
+		if err != nil {
+			return fmt.Errorf("PUT %s: %w", statusPath, err)
+		}
+		if code != http.StatusOK {
+			return fmt.Errorf("PUT %s: status %d: %s", statusPath, code, response)
 		}
 	}
 	return nil

@@ -332,7 +332,7 @@ func (s *Server) listObjects(w http.ResponseWriter, r *http.Request) {
 		return id > cursor
 	}
 
-	start, end := 0, len(items)
+	var start, end int
 	switch {
 	case query.after != "":
 		start = len(items)
