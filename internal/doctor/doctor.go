@@ -88,11 +88,15 @@ func isKeyShaped(key string) bool {
 		return false
 	}
 	for _, r := range rest {
-		if !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+		if !isKeyRune(r) {
 			return false
 		}
 	}
 	return true
+}
+
+func isKeyRune(r rune) bool {
+	return r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
 }
 
 // Run runs the checks in order and stops at the first failure.
