@@ -75,7 +75,7 @@ func goldenCases(t *testing.T) map[string]string {
 }
 
 func TestInstallUpgradeUninstall(t *testing.T) {
-	server := requireAPIServer(t)
+	server := testenv.RequireAPIServer(t, apiServer)
 	cases := goldenCases(t)
 
 	for _, helmName := range testenv.HelmVersions {

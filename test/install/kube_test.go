@@ -3,13 +3,15 @@ package install
 import (
 	"strings"
 	"testing"
+
+	"github.com/helm-vault-relay/helm-vault-relay/test/testenv"
 )
 
 // TestAdmissionRejectsUnrestrictedPod shows that the namespaces the install
 // tests use really enforce the restricted level: a pod template without a
 // security context is rejected.
 func TestAdmissionRejectsUnrestrictedPod(t *testing.T) {
-	server := requireAPIServer(t)
+	server := testenv.RequireAPIServer(t, apiServer)
 	server.CreateRestrictedNamespace(t, "admission-check")
 	deployment := map[string]any{
 		"metadata": map[string]any{"name": "plain"},

@@ -21,7 +21,7 @@ import (
 // overlay (credentials in the release) and --keep-vault (the init
 // container fetches in the pod).
 func TestRotationRollsPods(t *testing.T) {
-	server := requireAPIServer(t)
+	server := testenv.RequireAPIServer(t, apiServer)
 	binary := buildVaultRelay(t)
 	vault := fake.New(testAPIKey)
 	if _, err := vault.PutGenerated(relayObject); err != nil {

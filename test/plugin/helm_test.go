@@ -62,7 +62,7 @@ func installPlugin(helmName, binary string) (string, error) {
 	if err := os.MkdirAll(plugins, 0o700); err != nil {
 		return "", err
 	}
-	goEnv, err := goBuildEnv()
+	goEnv, err := testenv.GoBuildEnv()
 	if err != nil {
 		return "", err
 	}
@@ -89,28 +89,6 @@ func installPlugin(helmName, binary string) (string, error) {
 		return "", fmt.Errorf("%s %s: %w\n%s", helmName, strings.Join(args, " "), err, output)
 	}
 	return plugins, nil
-}
-
-// goBuildEnv returns the Go settings the install hook's `go build` needs
-// to reuse this machine's module and build caches: with only the temporary
-// HOME it would download every module again into that HOME.
-func goBuildEnv() ([]string, error) {
-	names := []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOENV", "GOPROXY", "GOFLAGS", "GOTOOLCHAIN"}
-	output, err := exec.Command("go", append([]string{"env"}, names...)...).Output()
-	if err != nil {
-		return nil, fmt.Errorf("go env: %w", err)
-	}
-	values := strings.Split(strings.TrimRight(string(output), "\n"), "\n")
-	if len(values) != len(names) {
-		return nil, fmt.Errorf("go env printed %d lines for %d variables", len(values), len(names))
-	}
-	var env []string
-	for i, name := range names {
-		if values[i] != "" {
-			env = append(env, name+"="+values[i])
-		}
-	}
-	return env, nil
 }
 
 // helmEnv runs one Helm version, with the plugin installed, in a Helm

@@ -11,7 +11,7 @@ import (
 )
 
 func TestPluginInstallUpgrade(t *testing.T) {
-	server := requireAPIServer(t)
+	server := testenv.RequireAPIServer(t, apiServer)
 	tests := []struct {
 		name          string
 		useKubeconfig func(h *helmEnv) []string // returns helm arguments
@@ -64,7 +64,7 @@ func TestPluginInstallUpgrade(t *testing.T) {
 }
 
 func TestPluginKubeContext(t *testing.T) {
-	server := requireAPIServer(t)
+	server := testenv.RequireAPIServer(t, apiServer)
 	_, vaultURL := startFakeVault(t, testDocument)
 	for _, helmName := range testenv.HelmVersions {
 		t.Run(helmName, func(t *testing.T) {
@@ -87,7 +87,7 @@ func TestPluginKubeContext(t *testing.T) {
 }
 
 func TestPluginMissingCredentials(t *testing.T) {
-	server := requireAPIServer(t)
+	server := testenv.RequireAPIServer(t, apiServer)
 	_, vaultURL := startFakeVault(t, "")
 	for _, helmName := range testenv.HelmVersions {
 		t.Run(helmName, func(t *testing.T) {

@@ -52,32 +52,9 @@ func TestMain(m *testing.M) {
 	}
 	pluginRoot = root
 
-	server, err := testenv.StartAPIServer()
-	if err != nil {
-		// Without the pinned tools, testenv.Tool skips each test (or fails
-		// it under CI) with the command that builds them.
-		fmt.Fprintln(os.Stderr, "plugin tests: no API server:", err)
-	}
-	apiServer = server
-
-	code := m.Run()
-	if server != nil {
-		server.Stop()
-	}
+	code := testenv.RunWithAPIServer(m, &apiServer, "plugin tests")
 	_ = os.RemoveAll(root)
 	os.Exit(code)
-}
-
-// requireAPIServer returns the shared API server, or skips or fails the
-// test as testenv.Tool does when the tools are missing.
-func requireAPIServer(t *testing.T) *testenv.APIServer {
-	t.Helper()
-	testenv.Tool(t, "etcd")
-	testenv.Tool(t, "kube-apiserver")
-	if apiServer == nil {
-		t.Fatal("the API server did not start; see the message above the test output")
-	}
-	return apiServer
 }
 
 func chartDir() string { return filepath.Join(testenv.RepoRoot(), "charts", "sentry-relay") }

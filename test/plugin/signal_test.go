@@ -25,7 +25,7 @@ const endTimeout = 60 * time.Second
 // checks every command line on the machine and helm's environment for the
 // test secrets.
 func TestPluginSignals(t *testing.T) {
-	server := requireAPIServer(t)
+	server := testenv.RequireAPIServer(t, apiServer)
 	_, vaultURL := startFakeVault(t, testDocument)
 	tests := []struct {
 		name   string

@@ -27,7 +27,7 @@ const (
 // matches nothing: helm fails, the user learns what was looked for, and
 // install creates no release.
 func TestNothingSelectedFails(t *testing.T) {
-	server := requireAPIServer(t)
+	server := testenv.RequireAPIServer(t, apiServer)
 	c := testCharts()[0]
 
 	for _, helmName := range testenv.HelmVersions {

@@ -143,7 +143,7 @@ func installPlugin(home, helmName, binary string) (string, error) {
 	if err := os.MkdirAll(plugins, 0o700); err != nil {
 		return "", err
 	}
-	goEnv, err := goBuildEnv()
+	goEnv, err := testenv.GoBuildEnv()
 	if err != nil {
 		return "", err
 	}
@@ -224,28 +224,6 @@ func copyFile(source, target string) error {
 		return err
 	}
 	return out.Close()
-}
-
-// goBuildEnv returns the Go settings the install hook's `go build` needs to
-// reuse this machine's module and build caches instead of downloading every
-// module again into the temporary HOME.
-func goBuildEnv() ([]string, error) {
-	names := []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOENV", "GOPROXY", "GOFLAGS", "GOTOOLCHAIN"}
-	output, err := exec.Command("go", append([]string{"env"}, names...)...).Output()
-	if err != nil {
-		return nil, fmt.Errorf("go env: %w", err)
-	}
-	values := strings.Split(strings.TrimRight(string(output), "\n"), "\n")
-	if len(values) != len(names) {
-		return nil, fmt.Errorf("go env printed %d lines for %d variables", len(values), len(names))
-	}
-	var env []string
-	for i, name := range names {
-		if values[i] != "" {
-			env = append(env, name+"="+values[i])
-		}
-	}
-	return env, nil
 }
 
 // helmEnv runs one Helm version in one way, with its own HOME, Helm

@@ -30,7 +30,7 @@ var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // The wrapper does not pass WORKOS_API_KEY on to helm, so through the
 // wrapper the post-renderer gets the key from --api-key-file.
 func TestInlineMode(t *testing.T) {
-	server := requireAPIServer(t)
+	server := testenv.RequireAPIServer(t, apiServer)
 	c := testCharts()[0]
 
 	for _, helmName := range testenv.HelmVersions {

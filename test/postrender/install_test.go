@@ -13,7 +13,7 @@ import (
 // into a namespace that enforces Pod Security "restricted", checks what the
 // API server stored, upgrades with the post-renderer again and uninstalls.
 func TestInstallUpgradeUninstall(t *testing.T) {
-	server := requireAPIServer(t)
+	server := testenv.RequireAPIServer(t, apiServer)
 
 	for _, helmName := range testenv.HelmVersions {
 		for _, way := range ways {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"testing"
 )
 
@@ -115,7 +116,7 @@ func Dig(object map[string]any, keys ...string) any {
 func RunWithAPIServer(m *testing.M, server **APIServer, name string) int {
 	started, err := StartAPIServer()
 	if err != nil {
-		fmt.Printf("%s: no API server: %v\n", name, err)
+		fmt.Fprintf(os.Stderr, "%s: no API server: %v\n", name, err)
 	}
 	*server = started
 	code := m.Run()
@@ -123,4 +124,17 @@ func RunWithAPIServer(m *testing.M, server **APIServer, name string) int {
 		started.Stop()
 	}
 	return code
+}
+
+// RequireAPIServer returns a package's shared API server. When the pinned
+// tools are missing it skips the test, or fails it under CI, as Tool does;
+// when they exist but the server did not start it fails the test.
+func RequireAPIServer(t testing.TB, server *APIServer) *APIServer {
+	t.Helper()
+	Tool(t, "etcd")
+	Tool(t, "kube-apiserver")
+	if server == nil {
+		t.Fatal("the API server did not start; see the message above the test output")
+	}
+	return server
 }
