@@ -1,7 +1,7 @@
-// Package helmrun runs the user's helm with a private values overlay: it
-// writes the overlay where only the current user can read it, places it in
-// the argument list, forwards SIGINT and SIGTERM to helm, and passes helm's
-// exit code back.
+// Package helmrun runs the user's helm with a private values overlay. It
+// writes the overlay where only the current user can read it and places it
+// in the argument list. While helm runs, it forwards SIGINT and SIGTERM to
+// it, and it passes helm's exit code back.
 package helmrun
 
 import (

@@ -12,6 +12,6 @@
 // container, an in-memory volume for Relay's config directory and
 // `--config /.relay` to Relay's arguments, so no secret passes through
 // Helm. ModeInline takes credentials fetched at render time, adds a Secret
-// holding them and points RELAY_ID, RELAY_PUBLIC_KEY and RELAY_SECRET_KEY at
-// it; the release then stores that Secret.
+// that contains them and points RELAY_ID, RELAY_PUBLIC_KEY and
+// RELAY_SECRET_KEY at it. The Helm release then stores that Secret.
 package postrender

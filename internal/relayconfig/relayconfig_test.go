@@ -25,11 +25,11 @@ const (
 var testCreds = credentials.Credentials{ID: testID, PublicKey: testPublic, SecretKey: testSecret}
 
 // relaySchema checks a config.yml against what Relay 25.10 accepts for the
-// keys this project writes (relay-config/src/config.rs): relay.mode is
-// managed or proxy (static was removed in 25.9.0), relay.upstream is an
-// origin, relay.host an IP address, relay.port a port number; logging.level
-// a tracing level filter and logging.format one of Relay's formats. Any other
-// key fails the check, so a new key must be added here deliberately.
+// keys this project writes. relay.mode is managed or proxy (Relay 25.9.0
+// removed static), relay.upstream is an origin, relay.host an IP address and
+// relay.port a port number. logging.level is a tracing level filter and
+// logging.format one of Relay's formats. Any other key fails the check, so a
+// new key must be added here deliberately.
 var relaySchema = map[string]map[string]func(any) bool{
 	"relay": {
 		"mode": func(v any) bool { return v == ModeManaged || v == ModeProxy },

@@ -11,8 +11,9 @@ import (
 
 // RetryPolicy bounds how a call is retried. Delays follow capped exponential
 // backoff with full jitter: before retry n (from 0) the client waits a random
-// time in [0, min(MaxDelay, BaseDelay*2^n)), added on top of any Retry-After
-// the API sent, so clients given the same Retry-After do not return together.
+// time in [0, min(MaxDelay, BaseDelay*2^n)). That wait is added on top of any
+// Retry-After the API sent, so clients given the same Retry-After do not
+// return together.
 type RetryPolicy struct {
 	// Deadline bounds the whole call, all attempts and waits included. The
 	// client does not start a wait that would end past it. Default 60s.
